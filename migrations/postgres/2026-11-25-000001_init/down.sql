@@ -1,0 +1,11 @@
+DROP TABLE songs;
+DROP TABLE albums;
+DROP TABLE login_failures;
+DROP TABLE refresh_tokens;
+DROP TABLE access_tokens;
+DROP TABLE applications;
+DROP TABLE group_permissions;
+DROP TABLE user_groups;
+DROP TABLE permissions;
+DROP TABLE groups;
+DROP TABLE users;

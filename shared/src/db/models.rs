@@ -1,0 +1,226 @@
+//! Rows as the database holds them. Wire shapes live with the services, so no hash ever leaves
+//! through a `Serialize` derived here.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use super::schema::*;
+use crate::scopes::ScopeSet;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i32,
+    pub username: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub password_hash: String,
+    pub is_active: bool,
+    pub is_superuser: bool,
+    pub date_joined: i64,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser {
+    pub username: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub password_hash: String,
+    pub is_active: bool,
+    pub is_superuser: bool,
+    pub date_joined: i64,
+}
+
+/// A partial update: `None` leaves the column as it is.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChanges {
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub password_hash: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = groups)]
+pub struct Group {
+    pub id: i32,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientType {
+    Confidential,
+    Public,
+}
+
+impl ClientType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Confidential => "confidential",
+            Self::Public => "public",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "confidential" => Some(Self::Confidential),
+            "public" => Some(Self::Public),
+            _ => None,
+        }
+    }
+}
+
+/// The grant types this system issues tokens for.
+pub const GRANT_TYPES: [&str; 3] = ["password", "refresh_token", "client_credentials"];
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = applications)]
+pub struct Application {
+    pub id: i32,
+    pub client_id: String,
+    pub client_secret_hash: Option<String>,
+    pub name: String,
+    pub client_type: String,
+    pub grant_types: String,
+    pub allowed_scopes: String,
+    pub default_scopes: String,
+    pub can_introspect: bool,
+    pub owner_id: i32,
+    pub created_at: i64,
+}
+
+impl Application {
+    pub fn client_type(&self) -> ClientType {
+        ClientType::parse(&self.client_type).unwrap_or(ClientType::Public)
+    }
+
+    pub fn is_confidential(&self) -> bool {
+        self.client_type() == ClientType::Confidential
+    }
+
+    pub fn allows_grant(&self, grant_type: &str) -> bool {
+        self.grant_types.split_whitespace().any(|g| g == grant_type)
+    }
+
+    pub fn allowed_scopes(&self) -> ScopeSet {
+        ScopeSet::parse_lenient(&self.allowed_scopes)
+    }
+
+    pub fn default_scopes(&self) -> ScopeSet {
+        ScopeSet::parse_lenient(&self.default_scopes)
+    }
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = applications)]
+pub struct NewApplication {
+    pub client_id: String,
+    pub client_secret_hash: Option<String>,
+    pub name: String,
+    pub client_type: String,
+    pub grant_types: String,
+    pub allowed_scopes: String,
+    pub default_scopes: String,
+    pub can_introspect: bool,
+    pub owner_id: i32,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = access_tokens)]
+pub struct AccessToken {
+    pub id: i64,
+    pub token_hash: String,
+    pub application_id: i32,
+    pub user_id: Option<i32>,
+    pub scope: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl AccessToken {
+    pub fn is_active(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
+    }
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = access_tokens)]
+pub struct NewAccessToken {
+    pub token_hash: String,
+    pub application_id: i32,
+    pub user_id: Option<i32>,
+    pub scope: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshToken {
+    pub id: i64,
+    pub token_hash: String,
+    pub access_token_id: Option<i64>,
+    pub application_id: i32,
+    pub user_id: i32,
+    pub family_id: String,
+    pub scope: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct NewRefreshToken {
+    pub token_hash: String,
+    pub access_token_id: Option<i64>,
+    pub application_id: i32,
+    pub user_id: i32,
+    pub family_id: String,
+    pub scope: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = albums)]
+pub struct Album {
+    pub id: i32,
+    pub artist_id: i32,
+    pub name: String,
+    pub release_date: NaiveDate,
+    pub num_stars: i32,
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = albums)]
+pub struct AlbumFields {
+    pub artist_id: i32,
+    pub name: String,
+    pub release_date: NaiveDate,
+    pub num_stars: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = songs)]
+pub struct Song {
+    pub id: i32,
+    pub album_id: i32,
+    pub title: String,
+    pub duration_seconds: i32,
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = songs)]
+pub struct SongFields {
+    pub album_id: i32,
+    pub title: String,
+    pub duration_seconds: i32,
+}

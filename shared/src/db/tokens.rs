@@ -1,0 +1,192 @@
+//! Access and refresh tokens. Only SHA-256 hashes of tokens are stored or looked up.
+
+use diesel::prelude::*;
+
+use super::models::{AccessToken, NewAccessToken, NewRefreshToken, RefreshToken};
+use super::schema::{access_tokens, applications, refresh_tokens, users};
+use super::DbConnection;
+
+pub fn insert_access(conn: &mut DbConnection, new: &NewAccessToken) -> QueryResult<AccessToken> {
+    diesel::insert_into(access_tokens::table)
+        .values(new)
+        .returning(access_tokens::all_columns)
+        .get_result(conn)
+}
+
+pub fn insert_refresh(conn: &mut DbConnection, new: &NewRefreshToken) -> QueryResult<RefreshToken> {
+    diesel::insert_into(refresh_tokens::table)
+        .values(new)
+        .returning(refresh_tokens::all_columns)
+        .get_result(conn)
+}
+
+pub fn find_access_by_hash(
+    conn: &mut DbConnection,
+    hash: &str,
+) -> QueryResult<Option<AccessToken>> {
+    access_tokens::table
+        .filter(access_tokens::token_hash.eq(hash))
+        .select(AccessToken::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_refresh_by_hash(
+    conn: &mut DbConnection,
+    hash: &str,
+) -> QueryResult<Option<RefreshToken>> {
+    refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(hash))
+        .select(RefreshToken::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// What introspection reports about a live access token.
+#[derive(Debug, Clone)]
+pub struct ActiveAccess {
+    pub token: AccessToken,
+    pub client_id: String,
+    /// (id, username) of the resource owner; None for client_credentials tokens.
+    pub user: Option<(i32, String)>,
+}
+
+/// The access token with this hash if it is unrevoked, unexpired and its owner (if any) is active,
+/// in one query.
+pub fn find_active_access(
+    conn: &mut DbConnection,
+    hash: &str,
+    now: i64,
+) -> QueryResult<Option<ActiveAccess>> {
+    let row = access_tokens::table
+        .inner_join(applications::table)
+        .left_join(users::table.on(users::id.nullable().eq(access_tokens::user_id)))
+        .filter(access_tokens::token_hash.eq(hash))
+        .filter(access_tokens::revoked_at.is_null())
+        .filter(access_tokens::expires_at.gt(now))
+        .select((
+            AccessToken::as_select(),
+            applications::client_id,
+            users::id.nullable(),
+            users::username.nullable(),
+            users::is_active.nullable(),
+        ))
+        .first::<(
+            AccessToken,
+            String,
+            Option<i32>,
+            Option<String>,
+            Option<bool>,
+        )>(conn)
+        .optional()?;
+    Ok(
+        row.and_then(|(token, client_id, user_id, username, active)| {
+            let user = match (token.user_id, user_id, username, active) {
+                (None, ..) => None,
+                (Some(_), Some(id), Some(name), Some(true)) => Some((id, name)),
+                // The owner is gone or deactivated: the token no longer stands for anyone.
+                (Some(_), ..) => return None,
+            };
+            Some(ActiveAccess {
+                token,
+                client_id,
+                user,
+            })
+        }),
+    )
+}
+
+/// Marks the refresh token used, if nobody has yet. Exactly one of several concurrent callers
+/// gets `true`: the conditional UPDATE is the arbiter on both backends.
+pub fn claim_refresh(conn: &mut DbConnection, id: i64, now: i64) -> QueryResult<bool> {
+    let changed = diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::id.eq(id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Some(now)))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+pub fn revoke_access(conn: &mut DbConnection, id: i64, now: i64) -> QueryResult<()> {
+    diesel::update(
+        access_tokens::table
+            .filter(access_tokens::id.eq(id))
+            .filter(access_tokens::revoked_at.is_null()),
+    )
+    .set(access_tokens::revoked_at.eq(Some(now)))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Revokes every refresh token of the grant family and every access token issued with them.
+pub fn revoke_family(conn: &mut DbConnection, family_id: &str, now: i64) -> QueryResult<()> {
+    let family_access = refresh_tokens::table
+        .filter(refresh_tokens::family_id.eq(family_id))
+        .filter(refresh_tokens::access_token_id.is_not_null())
+        .select(refresh_tokens::access_token_id.assume_not_null());
+    diesel::update(
+        access_tokens::table
+            .filter(access_tokens::id.eq_any(family_access))
+            .filter(access_tokens::revoked_at.is_null()),
+    )
+    .set(access_tokens::revoked_at.eq(Some(now)))
+    .execute(conn)?;
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Some(now)))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Revokes a refresh token and the access token issued with it.
+pub fn revoke_refresh(conn: &mut DbConnection, token: &RefreshToken, now: i64) -> QueryResult<()> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::id.eq(token.id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Some(now)))
+    .execute(conn)?;
+    if let Some(access_id) = token.access_token_id {
+        revoke_access(conn, access_id, now)?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Cleared {
+    pub access_tokens: usize,
+    pub refresh_tokens: usize,
+}
+
+/// Deletes tokens that expired or were revoked at or before `cutoff`. A refresh token still in use
+/// keeps working after its old access token is deleted (the link is set to NULL).
+pub fn delete_dead(conn: &mut DbConnection, cutoff: i64) -> QueryResult<Cleared> {
+    conn.transaction(|conn| {
+        let refresh_tokens = diesel::delete(
+            refresh_tokens::table.filter(
+                refresh_tokens::expires_at
+                    .le(cutoff)
+                    .or(refresh_tokens::revoked_at.le(cutoff)),
+            ),
+        )
+        .execute(conn)?;
+        let access_tokens = diesel::delete(
+            access_tokens::table.filter(
+                access_tokens::expires_at
+                    .le(cutoff)
+                    .or(access_tokens::revoked_at.le(cutoff)),
+            ),
+        )
+        .execute(conn)?;
+        Ok(Cleared {
+            access_tokens,
+            refresh_tokens,
+        })
+    })
+}

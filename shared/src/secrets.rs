@@ -1,0 +1,127 @@
+//! Random tokens, hashing, and constant-time comparison.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::rngs::OsRng;
+use rand::TryRngCore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// `bytes` random bytes from the OS generator, URL-safe base64 without padding.
+pub fn random_urlsafe(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    OsRng
+        .try_fill_bytes(&mut buf)
+        .expect("the operating system's random generator failed");
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// An opaque bearer or refresh token: 256 random bits, 43 URL-safe characters.
+pub fn new_token() -> String {
+    random_urlsafe(32)
+}
+
+pub fn new_client_id() -> String {
+    random_urlsafe(24)
+}
+
+/// A client secret: 384 random bits.
+pub fn new_client_secret() -> String {
+    random_urlsafe(48)
+}
+
+/// SHA-256, hex. Tokens and client secrets are high-entropy, so a fast hash is enough: nobody can
+/// guess their way back from it, and checking one costs microseconds, not a bcrypt round.
+pub fn sha256_hex(value: &str) -> String {
+    let digest = Sha256::digest(value.as_bytes());
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
+/// True when `secret` hashes to `stored_hash`, compared in constant time.
+pub fn verify_secret(secret: &str, stored_hash: &str) -> bool {
+    constant_time_eq(sha256_hex(secret).as_bytes(), stored_hash.as_bytes())
+}
+
+/// bcrypt at a fixed cost, with a dummy hash at that cost so that a check for a user who does not
+/// exist costs the same as one for a user who does.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    cost: u32,
+    dummy_hash: String,
+}
+
+impl std::fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordHasher")
+            .field("cost", &self.cost)
+            .finish()
+    }
+}
+
+impl PasswordHasher {
+    pub fn new(cost: u32) -> anyhow::Result<Self> {
+        let dummy_hash = bcrypt::hash(random_urlsafe(16), cost)?;
+        Ok(Self { cost, dummy_hash })
+    }
+
+    pub fn cost(&self) -> u32 {
+        self.cost
+    }
+
+    pub fn hash(&self, password: &str) -> anyhow::Result<String> {
+        Ok(bcrypt::hash(password, self.cost)?)
+    }
+
+    /// Verifies against the stored hash, or against the dummy hash when there is none.
+    pub fn verify(&self, password: &str, stored: Option<&str>) -> bool {
+        match stored {
+            Some(hash) => bcrypt::verify(password, hash).unwrap_or(false),
+            None => {
+                let _ = bcrypt::verify(password, &self.dummy_hash);
+                false
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_url_safe_and_carry_256_bits() {
+        let t = new_token();
+        assert_eq!(t.len(), 43);
+        assert!(t
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert_ne!(t, new_token());
+    }
+
+    #[test]
+    fn a_secret_verifies_only_against_its_own_hash() {
+        let secret = new_client_secret();
+        let hash = sha256_hex(&secret);
+        assert!(verify_secret(&secret, &hash));
+        assert!(!verify_secret("something else", &hash));
+        assert!(!verify_secret(&secret, ""));
+    }
+
+    #[test]
+    fn passwords_verify_and_a_missing_user_never_does() {
+        let hasher = PasswordHasher::new(4).unwrap();
+        let hash = hasher.hash("s3cret").unwrap();
+        assert!(hasher.verify("s3cret", Some(&hash)));
+        assert!(!hasher.verify("wrong", Some(&hash)));
+        assert!(!hasher.verify("s3cret", None));
+        assert!(!hasher.verify("s3cret", Some("not a bcrypt hash")));
+    }
+}
