@@ -1,0 +1,460 @@
+//! The admin CLI: `auth-server <command>`. Each command prints a short result on stdout, an
+//! `error: …` line on stderr and exits non-zero when it fails.
+
+use std::io::{BufRead, IsTerminal};
+
+use clap::{Args, Parser, Subcommand};
+use diesel::Connection;
+use serde_json::json;
+use shared::db::models::{Application, ClientType, NewApplication, NewUser, GRANT_TYPES};
+use shared::db::{self, applications, groups, users, DbConnection};
+use shared::error::StoreError;
+use shared::scopes::ScopeSet;
+use shared::secrets::{new_client_id, new_client_secret, sha256_hex, PasswordHasher};
+use shared::time::now;
+
+use crate::configuration::Settings;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "auth-server",
+    version,
+    about = "OAuth2 authorization server and its admin commands"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve HTTP (the default when no command is given).
+    Serve,
+    /// Apply pending database migrations.
+    Migrate,
+    /// Create a user.
+    CreateUser(CreateUser),
+    /// Register an OAuth client application; prints its client_id and secret once.
+    CreateClient(CreateClient),
+    /// List the registered clients (never their secrets).
+    ListClients {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give a confidential client a new secret; the old one stops working at once.
+    RotateClientSecret {
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a client and every token issued to it.
+    DeleteClient { client_id: String },
+    /// Create the groups Admin and Leader with their permissions (safe to run again).
+    CreatePermissions,
+    /// Delete expired and revoked tokens older than the retention.
+    ClearTokens {
+        /// Keep dead tokens this long before deleting them [default: TOKEN_RETENTION_SECONDS].
+        #[arg(long)]
+        retention_seconds: Option<i64>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CreateUser {
+    #[arg(long)]
+    pub username: String,
+    #[arg(long, default_value = "")]
+    pub email: String,
+    /// Read the password from the first line of standard input instead of prompting.
+    #[arg(long)]
+    pub password_stdin: bool,
+    #[arg(long)]
+    pub superuser: bool,
+    /// Add the user to this existing group (repeatable).
+    #[arg(long = "group")]
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateClient {
+    #[arg(long)]
+    pub name: String,
+    /// Username of the user who owns the client.
+    #[arg(long)]
+    pub owner: String,
+    /// confidential or public.
+    #[arg(long = "type", default_value = "confidential")]
+    pub client_type: String,
+    /// Allowed grant types, separated by spaces or commas: password refresh_token client_credentials.
+    #[arg(long)]
+    pub grants: String,
+    /// Scopes the client may be granted [default: every configured scope].
+    #[arg(long)]
+    pub scopes: Option<String>,
+    /// Scopes granted when a request names none [default: none].
+    #[arg(long, default_value = "")]
+    pub default_scopes: String,
+    /// Allow this client to call the introspection endpoint (resource servers).
+    #[arg(long)]
+    pub can_introspect: bool,
+    /// Use this client_id instead of a random one.
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// Read the secret from the first line of standard input instead of generating one.
+    #[arg(long)]
+    pub secret_stdin: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs one admin command; the error is what to print after `error: `.
+pub fn run(command: Command, settings: &Settings) -> anyhow::Result<()> {
+    let pool = db::connect_and_migrate(&settings.database.url, 1)?;
+    let mut conn = pool.get()?;
+    match command {
+        Command::Serve => unreachable!("serve is handled by main"),
+        Command::Migrate => {
+            // connect_and_migrate has applied them; say so.
+            println!("migrations are up to date");
+            Ok(())
+        }
+        Command::CreateUser(args) => create_user(&mut conn, settings, args),
+        Command::CreateClient(args) => create_client(&mut conn, settings, args),
+        Command::ListClients { json } => list_clients(&mut conn, json),
+        Command::RotateClientSecret { client_id, json } => {
+            rotate_secret(&mut conn, &client_id, json)
+        }
+        Command::DeleteClient { client_id } => {
+            if !applications::delete_by_client_id(&mut conn, &client_id)? {
+                anyhow::bail!("no client with client_id {client_id}");
+            }
+            println!("deleted client {client_id}");
+            Ok(())
+        }
+        Command::CreatePermissions => create_permissions(&mut conn),
+        Command::ClearTokens { retention_seconds } => {
+            let retention = retention_seconds.unwrap_or(settings.token_retention_seconds);
+            if retention < 0 {
+                anyhow::bail!("--retention-seconds must not be negative");
+            }
+            let cleared = db::tokens::delete_dead(&mut conn, now() - retention)?;
+            println!(
+                "deleted {} access tokens and {} refresh tokens",
+                cleared.access_tokens, cleared.refresh_tokens
+            );
+            Ok(())
+        }
+    }
+}
+
+fn read_secret_line(what: &str) -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let value = line.trim_end_matches(['\n', '\r']).to_string();
+    if value.is_empty() {
+        anyhow::bail!("no {what} on standard input");
+    }
+    Ok(value)
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin {
+        return read_secret_line("password");
+    }
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("no terminal to prompt for a password: use --password-stdin");
+    }
+    let first = rpassword::prompt_password("Password: ")?;
+    let again = rpassword::prompt_password("Password (again): ")?;
+    if first != again {
+        anyhow::bail!("the passwords do not match");
+    }
+    if first.is_empty() {
+        anyhow::bail!("the password is empty");
+    }
+    Ok(first)
+}
+
+/// Django's username rule: 150 characters at most of letters, digits and @ . + - _
+pub fn valid_username(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().count() <= 150
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
+}
+
+fn create_user(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    args: CreateUser,
+) -> anyhow::Result<()> {
+    if !valid_username(&args.username) {
+        anyhow::bail!(
+            "invalid username {:?}: use at most 150 letters, digits and @.+-_",
+            args.username
+        );
+    }
+    if !args.email.is_empty() && !args.email.contains('@') {
+        anyhow::bail!("invalid e-mail address {:?}", args.email);
+    }
+    if users::find_by_username(conn, &args.username)?.is_some() {
+        anyhow::bail!("a user named {} already exists", args.username);
+    }
+    let mut group_ids = Vec::new();
+    for name in &args.groups {
+        match groups::find_by_name(conn, name)? {
+            Some(g) => group_ids.push(g.id),
+            None => anyhow::bail!(
+                "unknown group {name} (run create-permissions to create Admin and Leader)"
+            ),
+        }
+    }
+    let password = read_password(args.password_stdin)?;
+    let password_hash = PasswordHasher::new(settings.bcrypt_cost)?.hash(&password)?;
+    let user = conn.transaction::<_, StoreError, _>(|conn| {
+        let user = users::create(
+            conn,
+            &NewUser {
+                username: args.username.clone(),
+                email: args.email.clone(),
+                first_name: String::new(),
+                last_name: String::new(),
+                password_hash,
+                is_active: true,
+                is_superuser: args.superuser,
+                date_joined: now(),
+            },
+        )?;
+        for group_id in &group_ids {
+            users::add_to_group(conn, user.id, *group_id)?;
+        }
+        Ok(user)
+    });
+    let user = match user {
+        Err(e) if e.is_unique_violation() => {
+            anyhow::bail!("a user named {} already exists", args.username)
+        }
+        other => other?,
+    };
+    println!("created user {} (id {})", user.username, user.id);
+    Ok(())
+}
+
+fn parse_grants(raw: &str) -> anyhow::Result<String> {
+    let mut grants: Vec<&str> = Vec::new();
+    for g in raw.split([' ', ',']).filter(|g| !g.is_empty()) {
+        if !GRANT_TYPES.contains(&g) {
+            anyhow::bail!(
+                "unknown grant type {g:?} (known: {})",
+                GRANT_TYPES.join(", ")
+            );
+        }
+        if !grants.contains(&g) {
+            grants.push(g);
+        }
+    }
+    if grants.is_empty() {
+        anyhow::bail!("--grants names no grant type");
+    }
+    Ok(grants.join(" "))
+}
+
+fn parse_scopes(flag: &str, raw: &str, configured: &ScopeSet) -> anyhow::Result<ScopeSet> {
+    let scopes =
+        ScopeSet::parse(&raw.replace(',', " ")).map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
+    let unknown = scopes.missing_from(configured);
+    if !unknown.is_empty() {
+        anyhow::bail!(
+            "{flag}: unknown scope {} (configured: {configured})",
+            unknown.join(" ")
+        );
+    }
+    Ok(scopes)
+}
+
+fn print_credentials(client_id: &str, secret: Option<&str>, json: bool) {
+    if json {
+        let mut out = json!({ "client_id": client_id });
+        if let Some(secret) = secret {
+            out["client_secret"] = json!(secret);
+        }
+        println!("{out}");
+    } else {
+        println!("client_id: {client_id}");
+        if let Some(secret) = secret {
+            println!("client_secret: {secret}");
+        }
+    }
+}
+
+fn create_client(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    args: CreateClient,
+) -> anyhow::Result<()> {
+    let client_type = ClientType::parse(&args.client_type).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--type must be confidential or public, not {:?}",
+            args.client_type
+        )
+    })?;
+    let grant_types = parse_grants(&args.grants)?;
+    if client_type == ClientType::Public
+        && grant_types.split(' ').any(|g| g == "client_credentials")
+    {
+        anyhow::bail!("a public client cannot use client_credentials");
+    }
+    if client_type == ClientType::Public && args.can_introspect {
+        anyhow::bail!("a public client cannot introspect: it has no secret");
+    }
+    let allowed = match &args.scopes {
+        Some(raw) => parse_scopes("--scopes", raw, &settings.scopes)?,
+        None => settings.scopes.clone(),
+    };
+    let defaults = parse_scopes("--default-scopes", &args.default_scopes, &settings.scopes)?;
+    if !defaults.is_subset(&allowed) {
+        anyhow::bail!("--default-scopes must be among --scopes");
+    }
+    let name = args.name.trim();
+    if name.is_empty() {
+        anyhow::bail!("--name is empty");
+    }
+    let Some(owner) = users::find_by_username(conn, &args.owner)? else {
+        anyhow::bail!("unknown owner {:?}: no such user", args.owner);
+    };
+    let client_id = match args.client_id {
+        Some(id)
+            if id.is_empty()
+                || id.len() > 100
+                || !id.chars().all(|c| c.is_ascii_graphic() && c != ':') =>
+        {
+            anyhow::bail!("--client-id must be 1 to 100 printable characters without ':'")
+        }
+        Some(id) => id,
+        None => new_client_id(),
+    };
+    let secret = match (client_type, args.secret_stdin) {
+        (ClientType::Public, true) => anyhow::bail!("a public client has no secret"),
+        (ClientType::Public, false) => None,
+        (ClientType::Confidential, true) => {
+            let secret = read_secret_line("secret")?;
+            if secret.len() < 32 {
+                anyhow::bail!("the secret must be at least 32 characters");
+            }
+            Some(secret)
+        }
+        (ClientType::Confidential, false) => Some(new_client_secret()),
+    };
+    let created = applications::create(
+        conn,
+        &NewApplication {
+            client_id: client_id.clone(),
+            client_secret_hash: secret.as_deref().map(sha256_hex),
+            name: name.to_string(),
+            client_type: client_type.as_str().to_string(),
+            grant_types,
+            allowed_scopes: allowed.to_string(),
+            default_scopes: defaults.to_string(),
+            can_introspect: args.can_introspect,
+            owner_id: owner.id,
+            created_at: now(),
+        },
+    )
+    .map_err(StoreError::from);
+    match created {
+        Err(e) if e.is_unique_violation() => {
+            anyhow::bail!("a client with client_id {client_id} already exists")
+        }
+        other => other?,
+    };
+    print_credentials(&client_id, secret.as_deref(), args.json);
+    Ok(())
+}
+
+fn client_json(app: &Application) -> serde_json::Value {
+    json!({
+        "client_id": app.client_id,
+        "name": app.name,
+        "type": app.client_type,
+        "grant_types": app.grant_types.split_whitespace().collect::<Vec<_>>(),
+        "scopes": app.allowed_scopes,
+        "default_scopes": app.default_scopes,
+        "can_introspect": app.can_introspect,
+    })
+}
+
+fn list_clients(conn: &mut DbConnection, json: bool) -> anyhow::Result<()> {
+    let apps = applications::list(conn)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::Value::Array(apps.iter().map(client_json).collect())
+        );
+        return Ok(());
+    }
+    println!(
+        "{:<34} {:<13} {:<5} {:<44} {:<20} NAME",
+        "CLIENT_ID", "TYPE", "INTRO", "GRANTS", "DEFAULT_SCOPES"
+    );
+    for app in &apps {
+        println!(
+            "{:<34} {:<13} {:<5} {:<44} {:<20} {}",
+            app.client_id,
+            app.client_type,
+            if app.can_introspect { "yes" } else { "no" },
+            app.grant_types,
+            app.default_scopes,
+            app.name
+        );
+    }
+    Ok(())
+}
+
+fn rotate_secret(conn: &mut DbConnection, client_id: &str, json: bool) -> anyhow::Result<()> {
+    let Some(app) = applications::find_by_client_id(conn, client_id)? else {
+        anyhow::bail!("no client with client_id {client_id}");
+    };
+    if !app.is_confidential() {
+        anyhow::bail!("client {client_id} is public and has no secret");
+    }
+    let secret = new_client_secret();
+    applications::set_secret_hash(conn, client_id, &sha256_hex(&secret))?;
+    print_credentials(client_id, Some(&secret), json);
+    Ok(())
+}
+
+/// The groups of the original `create_permisson` command.
+pub fn permission_groups() -> Vec<(&'static str, Vec<String>)> {
+    let codenames = |actions: &[&str], models: &[&str]| {
+        models
+            .iter()
+            .flat_map(|m| actions.iter().map(move |a| format!("{a}_{m}")))
+            .collect::<Vec<_>>()
+    };
+    vec![
+        (
+            "Admin",
+            codenames(
+                &["add", "change", "delete", "view"],
+                &["user", "group", "album", "song"],
+            ),
+        ),
+        (
+            "Leader",
+            codenames(&["add", "change", "view"], &["album", "song"]),
+        ),
+    ]
+}
+
+fn create_permissions(conn: &mut DbConnection) -> anyhow::Result<()> {
+    for (group, codenames) in permission_groups() {
+        let created = groups::ensure_group_with_permissions(conn, group, &codenames)?;
+        println!(
+            "{} group {group} ({} permissions)",
+            if created { "created" } else { "kept" },
+            codenames.len()
+        );
+    }
+    Ok(())
+}

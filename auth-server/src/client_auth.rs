@@ -1,0 +1,142 @@
+//! Client authentication at the token, revocation and introspection endpoints (RFC 6749 §2.3):
+//! HTTP Basic, or `client_id` and `client_secret` in the body, or a public client's `client_id`
+//! alone. Never both methods at once.
+
+use actix_web::http::header;
+use actix_web::http::header::Header;
+use actix_web::HttpRequest;
+use actix_web_httpauth::headers::authorization::{Authorization, Basic};
+use percent_encoding::percent_decode_str;
+use shared::db::models::Application;
+use shared::db::{applications, DbConnection};
+use shared::error::OAuthError;
+use shared::secrets::{sha256_hex, verify_secret};
+
+use crate::form::Form;
+
+/// Credentials as the client presented them, not yet checked.
+#[derive(Clone)]
+pub struct PresentedClient {
+    pub client_id: String,
+    pub secret: Option<String>,
+    pub via_basic: bool,
+}
+
+impl std::fmt::Debug for PresentedClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PresentedClient")
+            .field("client_id", &self.client_id)
+            .field("via_basic", &self.via_basic)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The Authorization header's scheme, lower-cased, if there is one.
+pub fn authorization_scheme(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    Some(
+        value
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase(),
+    )
+}
+
+/// RFC 6749 §2.3.1: the Basic user-id and password are form-urlencoded before base64.
+fn form_decode(s: &str) -> Option<String> {
+    percent_decode_str(&s.replace('+', " "))
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
+}
+
+/// Finds the credentials in the request. `Ok(None)`: the client sent none.
+pub fn presented_client(
+    req: &HttpRequest,
+    form: &Form,
+) -> Result<Option<PresentedClient>, OAuthError> {
+    let in_body = form.get("client_id").is_some() || form.get("client_secret").is_some();
+    if authorization_scheme(req).as_deref() == Some("basic") {
+        let bad = || {
+            OAuthError::invalid_client("Client authentication failed.").with_basic_challenge(true)
+        };
+        if in_body {
+            return Err(OAuthError::invalid_request(
+                "Client credentials were sent both in the Authorization header and in the body.",
+            ));
+        }
+        let basic = Authorization::<Basic>::parse(req)
+            .map_err(|_| bad())?
+            .into_scheme();
+        let client_id = form_decode(basic.user_id()).ok_or_else(bad)?;
+        let secret = match basic.password() {
+            Some(p) => Some(form_decode(p).ok_or_else(bad)?),
+            None => None,
+        };
+        if client_id.is_empty() {
+            return Err(bad());
+        }
+        return Ok(Some(PresentedClient {
+            client_id,
+            secret: secret.filter(|s| !s.is_empty()),
+            via_basic: true,
+        }));
+    }
+    match form.get("client_id") {
+        Some(id) => Ok(Some(PresentedClient {
+            client_id: id.to_string(),
+            secret: form.get("client_secret").map(str::to_string),
+            via_basic: false,
+        })),
+        None if form.get("client_secret").is_some() => Err(OAuthError::invalid_request(
+            "client_secret without client_id.",
+        )),
+        None => Ok(None),
+    }
+}
+
+/// Checks the credentials: a confidential client must prove its secret (compared in constant
+/// time); a public client is identified by its id alone.
+pub fn authenticate(
+    conn: &mut DbConnection,
+    presented: &PresentedClient,
+) -> Result<Application, OAuthError> {
+    let failed = || {
+        OAuthError::invalid_client("Client authentication failed.")
+            .with_basic_challenge(presented.via_basic)
+    };
+    let Some(app) = applications::find_by_client_id(conn, &presented.client_id)? else {
+        // Spend the same hashing work as a real check so that timing does not tell which ids exist.
+        let _ = verify_secret(
+            presented.secret.as_deref().unwrap_or(""),
+            &sha256_hex("unknown client"),
+        );
+        return Err(failed());
+    };
+    if app.is_confidential() {
+        let (Some(secret), Some(hash)) = (
+            presented.secret.as_deref(),
+            app.client_secret_hash.as_deref(),
+        ) else {
+            return Err(failed());
+        };
+        if !verify_secret(secret, hash) {
+            return Err(failed());
+        }
+    }
+    Ok(app)
+}
+
+/// Both steps: credentials required.
+pub fn require_client(
+    conn: &mut DbConnection,
+    presented: Option<&PresentedClient>,
+) -> Result<Application, OAuthError> {
+    match presented {
+        Some(p) => authenticate(conn, p),
+        None => Err(OAuthError::invalid_client(
+            "Client authentication failed: no credentials.",
+        )),
+    }
+}

@@ -1,0 +1,273 @@
+//! The token endpoint's flows: password, refresh_token and client_credentials grants.
+//! Runs on a blocking thread: it talks to the database and verifies bcrypt hashes.
+
+use diesel::Connection;
+use shared::db::models::{Application, NewAccessToken, NewRefreshToken};
+use shared::db::{tokens, users, DbConnection};
+use shared::error::{OAuthError, OAuthErrorCode, StoreError};
+use shared::scopes::ScopeSet;
+use shared::secrets::{new_token, sha256_hex};
+use shared::time::now;
+use shared::wire::TokenResponse;
+
+use crate::client_auth::{require_client, PresentedClient};
+use crate::form::Form;
+use crate::startup::AppState;
+use crate::throttle::account_key;
+
+const BAD_CREDENTIALS: &str = "Invalid credentials given.";
+
+pub fn issue_tokens(
+    state: &AppState,
+    client: Option<PresentedClient>,
+    form: &Form,
+) -> Result<TokenResponse, OAuthError> {
+    let grant_type = form.required("grant_type")?;
+    let mut conn = state.pool.get()?;
+    let app = require_client(&mut conn, client.as_ref())?;
+    match grant_type {
+        "password" => {
+            ensure_grant_allowed(&app, grant_type)?;
+            drop(conn);
+            password_grant(state, &app, form)
+        }
+        "refresh_token" => {
+            ensure_grant_allowed(&app, grant_type)?;
+            refresh_token_grant(state, &mut conn, &app, form)
+        }
+        "client_credentials" => {
+            if !app.is_confidential() {
+                return Err(OAuthError::unauthorized_client(
+                    "A public client may not use the client_credentials grant.",
+                ));
+            }
+            ensure_grant_allowed(&app, grant_type)?;
+            client_credentials_grant(state, &mut conn, &app, form)
+        }
+        _ => Err(OAuthError::new(
+            OAuthErrorCode::UnsupportedGrantType,
+            "The grant type is not supported.",
+        )),
+    }
+}
+
+fn ensure_grant_allowed(app: &Application, grant_type: &str) -> Result<(), OAuthError> {
+    if app.allows_grant(grant_type) {
+        Ok(())
+    } else {
+        Err(OAuthError::unauthorized_client(format!(
+            "The client is not allowed to use the {grant_type} grant."
+        )))
+    }
+}
+
+/// The scopes to grant: those asked for, else the application's defaults; each must be
+/// configured on the server and allowed for the application.
+fn resolve_scope(
+    state: &AppState,
+    app: &Application,
+    requested: Option<&str>,
+) -> Result<ScopeSet, OAuthError> {
+    let scopes = match requested {
+        Some(raw) => ScopeSet::parse(raw).map_err(|e| OAuthError::invalid_scope(e.to_string()))?,
+        None => app.default_scopes(),
+    };
+    if scopes.is_empty() {
+        return Err(OAuthError::invalid_scope(
+            "No scope was requested and the application has no default scope.",
+        ));
+    }
+    let unknown = scopes.missing_from(&state.settings.scopes);
+    if !unknown.is_empty() {
+        return Err(OAuthError::invalid_scope(format!(
+            "Unknown scope: {}.",
+            unknown.join(" ")
+        )));
+    }
+    let refused = scopes.missing_from(&app.allowed_scopes());
+    if !refused.is_empty() {
+        return Err(OAuthError::invalid_scope(format!(
+            "Scope not allowed for this client: {}.",
+            refused.join(" ")
+        )));
+    }
+    Ok(scopes)
+}
+
+/// Writes a new access token, and a refresh token in `family` when one is asked for.
+fn store_tokens(
+    conn: &mut DbConnection,
+    state: &AppState,
+    app: &Application,
+    user_id: Option<i32>,
+    scope: &ScopeSet,
+    refresh: Option<(&str, &str)>,
+) -> Result<TokenResponse, StoreError> {
+    let issued_at = now();
+    let access_token = new_token();
+    let access = tokens::insert_access(
+        conn,
+        &NewAccessToken {
+            token_hash: sha256_hex(&access_token),
+            application_id: app.id,
+            user_id,
+            scope: scope.to_string(),
+            issued_at,
+            expires_at: issued_at + state.settings.access_token_seconds,
+        },
+    )?;
+    let refresh_token = match (refresh, user_id) {
+        (Some((family_id, grant_scope)), Some(user_id)) => {
+            let token = new_token();
+            tokens::insert_refresh(
+                conn,
+                &NewRefreshToken {
+                    token_hash: sha256_hex(&token),
+                    access_token_id: Some(access.id),
+                    application_id: app.id,
+                    user_id,
+                    family_id: family_id.to_string(),
+                    scope: grant_scope.to_string(),
+                    issued_at,
+                    expires_at: issued_at + state.settings.refresh_token_seconds,
+                },
+            )?;
+            Some(token)
+        }
+        _ => None,
+    };
+    Ok(TokenResponse {
+        access_token,
+        expires_in: state.settings.access_token_seconds,
+        token_type: "Bearer".into(),
+        scope: scope.to_string(),
+        refresh_token,
+    })
+}
+
+fn password_grant(
+    state: &AppState,
+    app: &Application,
+    form: &Form,
+) -> Result<TokenResponse, OAuthError> {
+    let login = form.required("username")?;
+    let password = form.required("password")?;
+    let scope = resolve_scope(state, app, form.get("scope"))?;
+
+    let mut conn = state.pool.get()?;
+    let user = users::find_by_login(&mut conn, login)?;
+    let key = account_key(user.as_ref(), login);
+    let locked = state.throttle.is_locked(&mut conn, &key, now())?;
+    // No connection is held during the slow hash.
+    drop(conn);
+
+    // The hash is checked even when the account is locked or missing, so that neither shows in
+    // the answer or its timing.
+    let password_ok = state
+        .hasher
+        .verify(password, user.as_ref().map(|u| u.password_hash.as_str()));
+    let mut conn = state.pool.get()?;
+    let user = match user {
+        Some(u) if password_ok && u.is_active && !locked => u,
+        _ => {
+            if !locked {
+                state.throttle.record_failure(&mut conn, &key, now())?;
+            }
+            return Err(OAuthError::invalid_grant(BAD_CREDENTIALS));
+        }
+    };
+    state.throttle.record_success(&mut conn, &key)?;
+    let refresh = app.allows_grant("refresh_token");
+    let family = uuid::Uuid::new_v4().to_string();
+    let scope_text = scope.to_string();
+    let response = conn.transaction::<_, StoreError, _>(|conn| {
+        store_tokens(
+            conn,
+            state,
+            app,
+            Some(user.id),
+            &scope,
+            refresh.then_some((family.as_str(), scope_text.as_str())),
+        )
+    })?;
+    Ok(response)
+}
+
+fn refresh_token_grant(
+    state: &AppState,
+    conn: &mut DbConnection,
+    app: &Application,
+    form: &Form,
+) -> Result<TokenResponse, OAuthError> {
+    let presented = form.required("refresh_token")?;
+    let invalid = || OAuthError::invalid_grant("The refresh token is invalid, expired or revoked.");
+    let at = now();
+    let Some(old) = tokens::find_refresh_by_hash(conn, &sha256_hex(presented))? else {
+        return Err(invalid());
+    };
+    if old.application_id != app.id {
+        return Err(invalid());
+    }
+    if old.revoked_at.is_some() {
+        // A used or revoked refresh token came back: it may have been stolen, so the whole
+        // grant ends (RFC 9700 §4.14.2).
+        log::warn!(
+            "refresh token reuse detected; revoking grant family {}",
+            old.family_id
+        );
+        tokens::revoke_family(conn, &old.family_id, at)?;
+        return Err(invalid());
+    }
+    if old.expires_at <= at {
+        return Err(invalid());
+    }
+    let granted = ScopeSet::parse_lenient(&old.scope);
+    let scope = match form.get("scope") {
+        None => granted.clone(),
+        Some(raw) => {
+            let asked =
+                ScopeSet::parse(raw).map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
+            if asked.is_empty() || !asked.is_subset(&granted) {
+                return Err(OAuthError::invalid_scope(
+                    "The requested scope exceeds the scope originally granted.",
+                ));
+            }
+            asked
+        }
+    };
+    match users::find(conn, old.user_id)? {
+        Some(user) if user.is_active => {}
+        _ => return Err(invalid()),
+    }
+
+    // The claim is the first statement, so the transaction takes the write lock at once
+    // (SQLite) and exactly one of several concurrent refreshes wins.
+    let outcome = conn.transaction::<_, StoreError, _>(|conn| {
+        if !tokens::claim_refresh(conn, old.id, at)? {
+            return Ok(None);
+        }
+        if let Some(access_id) = old.access_token_id {
+            tokens::revoke_access(conn, access_id, at)?;
+        }
+        store_tokens(
+            conn,
+            state,
+            app,
+            Some(old.user_id),
+            &scope,
+            Some((old.family_id.as_str(), old.scope.as_str())),
+        )
+        .map(Some)
+    })?;
+    outcome.ok_or_else(invalid)
+}
+
+fn client_credentials_grant(
+    state: &AppState,
+    conn: &mut DbConnection,
+    app: &Application,
+    form: &Form,
+) -> Result<TokenResponse, OAuthError> {
+    let scope = resolve_scope(state, app, form.get("scope"))?;
+    Ok(store_tokens(conn, state, app, None, &scope, None)?)
+}
