@@ -1,0 +1,10 @@
+//! The auth server over real HTTP against a real database, on SQLite and on PostgreSQL.
+
+mod helpers;
+mod introspection;
+mod metadata;
+mod revocation;
+mod throttling;
+mod token;
+mod token_errors;
+mod token_refresh;

@@ -1,0 +1,165 @@
+use reqwest::StatusCode;
+use serde_json::Value;
+use shared::on_both_backends;
+use shared::testing::TestDatabase;
+
+use crate::helpers::*;
+
+async fn a_password_grant_issues_a_bearer_and_a_refresh_token_that_are_never_cached(
+    db: TestDatabase,
+) {
+    let app = spawn_app(db).await;
+    let res = app
+        .token(
+            &app.demo,
+            &[
+                ("grant_type", "password"),
+                ("username", "tue"),
+                ("password", PASSWORD),
+                ("scope", "write read"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert_eq!(res.headers()["pragma"], "no-cache");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 36000);
+    assert_eq!(body["scope"], "read write");
+    let access = body["access_token"].as_str().unwrap();
+    assert!(
+        access.len() >= 43
+            && access
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    );
+    assert_ne!(body["refresh_token"].as_str().unwrap(), access);
+
+    let info = app.introspect(access).await;
+    assert_eq!(info["active"], true);
+    assert_eq!(info["username"], "tue");
+    assert_eq!(info["sub"], app.user_id.to_string());
+    assert_eq!(info["client_id"], "demo");
+    assert_eq!(info["scope"], "read write");
+    assert_eq!(
+        info["exp"].as_i64().unwrap() - info["iat"].as_i64().unwrap(),
+        36000
+    );
+}
+
+async fn the_database_keeps_only_hashes_of_tokens(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let body = app.password_tokens("read").await;
+    let access = body["access_token"].as_str().unwrap();
+    let refresh = body["refresh_token"].as_str().unwrap();
+    let mut conn = app.pool.get().unwrap();
+    assert!(shared::db::tokens::find_access_by_hash(&mut conn, access)
+        .unwrap()
+        .is_none());
+    let stored =
+        shared::db::tokens::find_access_by_hash(&mut conn, &shared::secrets::sha256_hex(access))
+            .unwrap()
+            .unwrap();
+    assert_ne!(stored.token_hash, access);
+    assert!(shared::db::tokens::find_refresh_by_hash(&mut conn, refresh)
+        .unwrap()
+        .is_none());
+}
+
+async fn a_user_may_log_in_with_their_email_in_any_case(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let res = app
+        .token(
+            &app.demo,
+            &[
+                ("grant_type", "password"),
+                ("username", "tUE@example.COM"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        app.introspect(body["access_token"].as_str().unwrap()).await["username"],
+        "tue"
+    );
+}
+
+async fn an_omitted_scope_gets_the_applications_default_scopes(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let res = app
+        .token(
+            &app.demo,
+            &[
+                ("grant_type", "password"),
+                ("username", "tue"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["scope"], "read");
+}
+
+async fn credentials_in_the_body_authenticate_a_confidential_client(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let secret = app.demo.secret.clone().unwrap();
+    let res = app
+        .post_form(
+            "/o/token/",
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "demo"),
+                ("client_secret", &secret),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+async fn a_public_client_authenticates_with_its_client_id_alone(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let res = app
+        .post_form(
+            "/o/token/",
+            None,
+            &[
+                ("grant_type", "password"),
+                ("client_id", "public-app"),
+                ("username", "tue"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert!(body["refresh_token"].is_string());
+}
+
+async fn client_credentials_issue_no_refresh_token_and_no_user(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let res = app
+        .token(&app.machine, &[("grant_type", "client_credentials")])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert!(body.get("refresh_token").is_none());
+    assert_eq!(body["scope"], "read");
+    let info = app.introspect(body["access_token"].as_str().unwrap()).await;
+    assert_eq!(info["active"], true);
+    assert_eq!(info["client_id"], "machine");
+    assert!(info.get("username").is_none() && info.get("sub").is_none());
+}
+
+on_both_backends!(
+    a_password_grant_issues_a_bearer_and_a_refresh_token_that_are_never_cached,
+    the_database_keeps_only_hashes_of_tokens,
+    a_user_may_log_in_with_their_email_in_any_case,
+    an_omitted_scope_gets_the_applications_default_scopes,
+    credentials_in_the_body_authenticate_a_confidential_client,
+    a_public_client_authenticates_with_its_client_id_alone,
+    client_credentials_issue_no_refresh_token_and_no_user,
+);

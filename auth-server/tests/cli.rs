@@ -1,0 +1,871 @@
+//! The admin CLI as an operator uses it: each command runs the real `auth-server` binary as a
+//! child process against a fresh database, once on SQLite and once on PostgreSQL (when
+//! `OAUTH_TEST_POSTGRES_URL` is set), and the tests read back what it stored.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use diesel::prelude::*;
+use shared::db::models::{NewAccessToken, NewRefreshToken};
+use shared::db::{self, applications, groups, schema, tokens, users, PooledConnection};
+use shared::secrets::{new_token, sha256_hex, verify_secret, PasswordHasher};
+use shared::testing::TestDatabase;
+use shared::time::now;
+
+/// What one run of the binary did.
+#[derive(Debug)]
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn succeeded(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// Asserts a clean success and returns stdout.
+    fn ok(self) -> String {
+        assert!(
+            self.succeeded(),
+            "expected success, got {:?}\nstdout: {}\nstderr: {}",
+            self.code,
+            self.stdout,
+            self.stderr
+        );
+        self.stdout
+    }
+
+    /// Asserts a failure whose stderr holds exactly one `error: …` line containing `needle`,
+    /// and nothing on stdout.
+    fn fails_with(self, needle: &str) {
+        assert!(
+            !self.succeeded() && self.code.is_some(),
+            "expected a non-zero exit, got {:?}\nstdout: {}\nstderr: {}",
+            self.code,
+            self.stdout,
+            self.stderr
+        );
+        let errors: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error: "))
+            .collect();
+        assert_eq!(
+            errors.len(),
+            1,
+            "expected one `error: …` line on stderr, got: {:?}",
+            self.stderr
+        );
+        assert!(
+            errors[0].contains(needle),
+            "expected the error to mention {needle:?}, got {:?}",
+            errors[0]
+        );
+        assert!(
+            self.stdout.trim().is_empty(),
+            "a failed command printed on stdout: {:?}",
+            self.stdout
+        );
+    }
+}
+
+/// Runs `auth-server` against one test database, with a clean environment: only the variables a
+/// test gives, so nothing from the developer's shell leaks in.
+struct Cli {
+    db: TestDatabase,
+}
+
+impl Cli {
+    fn new(db: TestDatabase) -> Self {
+        Self { db }
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.run_with(args, None, &[])
+    }
+
+    fn run_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        self.run_with(args, Some(stdin), &[])
+    }
+
+    fn run_with(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_auth-server"));
+        command
+            .args(args)
+            .env_clear()
+            .env("DATABASE_URL", &self.db.url)
+            .env("BCRYPT_COST", "4")
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Ok(path) = std::env::var("PATH") {
+            command.env("PATH", path);
+        }
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("start auth-server");
+        if let Some(input) = stdin {
+            let mut pipe = child.stdin.take().expect("stdin pipe");
+            pipe.write_all(input.as_bytes()).expect("write stdin");
+        }
+        let output = child.wait_with_output().expect("wait for auth-server");
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// A direct connection to the same database, to check what the CLI stored.
+    fn conn(&self) -> PooledConnection {
+        db::connect(&self.db.url, 1)
+            .expect("connect to the test database")
+            .get()
+            .expect("a connection")
+    }
+
+    fn create_permissions(&self) {
+        self.run(&["create-permissions"]).ok();
+    }
+
+    fn create_user(&self, username: &str, extra: &[&str]) -> String {
+        let mut args = vec!["create-user", "--username", username, "--password-stdin"];
+        args.extend_from_slice(extra);
+        self.run_stdin(&args, "s3cret-pass\n").ok()
+    }
+
+    fn client_count(&self) -> usize {
+        applications::list(&mut self.conn()).unwrap().len()
+    }
+}
+
+/// `client_id: …` / `client_secret: …` lines, as scripts read them.
+fn parse_credentials(stdout: &str) -> (String, Option<String>) {
+    let mut id = None;
+    let mut secret = None;
+    for line in stdout.lines() {
+        if let Some(v) = line.strip_prefix("client_id: ") {
+            id = Some(v.to_string());
+        } else if let Some(v) = line.strip_prefix("client_secret: ") {
+            secret = Some(v.to_string());
+        } else {
+            panic!("unexpected line in the credentials: {line:?}");
+        }
+    }
+    (id.expect("a client_id line"), secret)
+}
+
+/// Declares `mod $name { sqlite, postgres }` running `fn $name(cli: Cli)` on each backend; the
+/// PostgreSQL one passes without running when `OAUTH_TEST_POSTGRES_URL` is unset.
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name(super::Cli::new(shared::testing::TestDatabase::sqlite()));
+            }
+
+            #[test]
+            fn postgres() {
+                match shared::testing::TestDatabase::postgres() {
+                    Some(db) => super::$name(super::Cli::new(db)),
+                    None => eprintln!(
+                        "skipped: set {} to run PostgreSQL tests",
+                        shared::testing::POSTGRES_ENV
+                    ),
+                }
+            }
+        }
+    )+};
+}
+
+on_both_backends!(
+    migrate_creates_the_schema_and_can_run_again,
+    create_permissions_makes_admin_and_leader_and_running_it_twice_changes_nothing,
+    create_user_stores_a_superuser_in_the_admin_group_with_a_bcrypt_hash,
+    create_user_refuses_a_duplicate_username_and_keeps_the_first,
+    create_user_refuses_an_unknown_group_and_creates_nothing,
+    create_user_refuses_an_invalid_username_and_creates_nothing,
+    create_user_refuses_empty_stdin_and_creates_nothing,
+    create_client_prints_two_lines_and_stores_only_a_hash_of_the_secret,
+    create_client_with_json_prints_one_object,
+    a_public_client_gets_no_secret_line,
+    create_client_refuses_bad_arguments_and_creates_nothing,
+    create_client_refuses_a_duplicate_client_id,
+    create_client_accepts_a_fixed_id_and_a_secret_from_stdin,
+    list_clients_never_prints_a_secret_or_its_hash,
+    rotate_client_secret_makes_the_old_secret_stop_matching,
+    rotate_client_secret_refuses_an_unknown_or_public_client,
+    delete_client_removes_the_client_and_its_tokens,
+    delete_client_of_an_unknown_id_is_an_error,
+    clear_tokens_deletes_dead_tokens_and_keeps_live_ones,
+);
+
+fn migrate_creates_the_schema_and_can_run_again(cli: Cli) {
+    assert!(cli.run(&["migrate"]).ok().contains("up to date"));
+    assert!(cli.run(&["migrate"]).ok().contains("up to date"));
+    assert!(applications::list(&mut cli.conn()).unwrap().is_empty());
+    assert!(users::find_by_username(&mut cli.conn(), "nobody")
+        .unwrap()
+        .is_none());
+}
+
+fn permission_rows(cli: &Cli) -> (i64, i64, i64) {
+    let mut conn = cli.conn();
+    (
+        schema::groups::table.count().get_result(&mut conn).unwrap(),
+        schema::permissions::table
+            .count()
+            .get_result(&mut conn)
+            .unwrap(),
+        schema::group_permissions::table
+            .count()
+            .get_result(&mut conn)
+            .unwrap(),
+    )
+}
+
+fn create_permissions_makes_admin_and_leader_and_running_it_twice_changes_nothing(cli: Cli) {
+    let first = cli.run(&["create-permissions"]).ok();
+    assert!(first.contains("created group Admin"), "{first}");
+    assert!(first.contains("created group Leader"), "{first}");
+    let rows = permission_rows(&cli);
+    // Admin: add/change/delete/view on four models; Leader: add/change/view on two.
+    assert_eq!(rows, (2, 16, 16 + 6));
+
+    let second = cli.run(&["create-permissions"]).ok();
+    assert!(second.contains("kept group Admin"), "{second}");
+    assert!(second.contains("kept group Leader"), "{second}");
+    assert_eq!(permission_rows(&cli), rows);
+
+    let mut conn = cli.conn();
+    let admin = groups::find_by_name(&mut conn, "Admin").unwrap().unwrap();
+    let leader = groups::find_by_name(&mut conn, "Leader").unwrap().unwrap();
+    assert_ne!(admin.id, leader.id);
+
+    cli.create_user("leader", &["--group", "Leader"]);
+    let leader_user = users::find_by_username(&mut conn, "leader")
+        .unwrap()
+        .unwrap();
+    assert!(users::has_permission(&mut conn, leader_user.id, "add_album").unwrap());
+    assert!(!users::has_permission(&mut conn, leader_user.id, "delete_album").unwrap());
+    assert!(!users::has_permission(&mut conn, leader_user.id, "add_user").unwrap());
+}
+
+fn create_user_stores_a_superuser_in_the_admin_group_with_a_bcrypt_hash(cli: Cli) {
+    cli.create_permissions();
+    let out = cli
+        .run_stdin(
+            &[
+                "create-user",
+                "--username",
+                "admin",
+                "--email",
+                "admin@example.com",
+                "--password-stdin",
+                "--group",
+                "Admin",
+                "--superuser",
+            ],
+            "correct horse\n",
+        )
+        .ok();
+    assert!(out.contains("created user admin"), "{out}");
+
+    let mut conn = cli.conn();
+    let admin = users::find_by_username(&mut conn, "admin")
+        .unwrap()
+        .unwrap();
+    assert!(admin.is_superuser);
+    assert!(admin.is_active);
+    assert_eq!(admin.email, "admin@example.com");
+    assert!(admin.password_hash.starts_with("$2"), "not a bcrypt hash");
+    let hasher = PasswordHasher::new(4).unwrap();
+    assert!(hasher.verify("correct horse", Some(&admin.password_hash)));
+    assert!(!hasher.verify("wrong horse", Some(&admin.password_hash)));
+    let in_admin = schema::user_groups::table
+        .inner_join(schema::groups::table)
+        .filter(schema::user_groups::user_id.eq(admin.id))
+        .select(schema::groups::name)
+        .load::<String>(&mut conn)
+        .unwrap();
+    assert_eq!(in_admin, vec!["Admin".to_string()]);
+
+    cli.create_user("plain", &[]);
+    let plain = users::find_by_username(&mut conn, "plain")
+        .unwrap()
+        .unwrap();
+    assert!(!plain.is_superuser);
+    assert!(!users::has_permission(&mut conn, plain.id, "add_user").unwrap());
+}
+
+fn create_user_refuses_a_duplicate_username_and_keeps_the_first(cli: Cli) {
+    cli.create_user("tue", &[]);
+    let before = users::find_by_username(&mut cli.conn(), "tue")
+        .unwrap()
+        .unwrap();
+    cli.run_stdin(
+        &["create-user", "--username", "tue", "--password-stdin"],
+        "another password\n",
+    )
+    .fails_with("a user named tue already exists");
+    let after = users::find_by_username(&mut cli.conn(), "tue")
+        .unwrap()
+        .unwrap();
+    assert_eq!(before.id, after.id);
+    assert_eq!(before.password_hash, after.password_hash);
+}
+
+fn create_user_refuses_an_unknown_group_and_creates_nothing(cli: Cli) {
+    cli.run_stdin(
+        &[
+            "create-user",
+            "--username",
+            "tue",
+            "--password-stdin",
+            "--group",
+            "Wizards",
+        ],
+        "pw\n",
+    )
+    .fails_with("unknown group Wizards");
+    assert!(users::find_by_username(&mut cli.conn(), "tue")
+        .unwrap()
+        .is_none());
+}
+
+fn create_user_refuses_an_invalid_username_and_creates_nothing(cli: Cli) {
+    let too_long = "x".repeat(151);
+    for name in ["has space", "semi;colon", "", too_long.as_str()] {
+        cli.run_stdin(
+            &["create-user", "--username", name, "--password-stdin"],
+            "pw\n",
+        )
+        .fails_with("invalid username");
+    }
+    let count: i64 = schema::users::table
+        .count()
+        .get_result(&mut cli.conn())
+        .unwrap();
+    assert_eq!(count, 0);
+}
+
+fn create_user_refuses_empty_stdin_and_creates_nothing(cli: Cli) {
+    for input in ["", "\n"] {
+        cli.run_stdin(
+            &["create-user", "--username", "tue", "--password-stdin"],
+            input,
+        )
+        .fails_with("no password on standard input");
+    }
+    // Without --password-stdin and without a terminal there is nobody to prompt.
+    cli.run(&["create-user", "--username", "tue"])
+        .fails_with("--password-stdin");
+    assert!(users::find_by_username(&mut cli.conn(), "tue")
+        .unwrap()
+        .is_none());
+}
+
+const DEMO_SCOPES: &str = "read write groups albums music:read music:write";
+
+fn create_demo_client(cli: &Cli, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "create-client",
+        "--name",
+        "demo",
+        "--owner",
+        "admin",
+        "--grants",
+        "password refresh_token client_credentials",
+        "--scopes",
+        DEMO_SCOPES,
+        "--default-scopes",
+        "read",
+    ];
+    args.extend_from_slice(extra);
+    cli.run(&args)
+}
+
+fn create_client_prints_two_lines_and_stores_only_a_hash_of_the_secret(cli: Cli) {
+    cli.create_user("admin", &[]);
+    let out = create_demo_client(&cli, &[]).ok();
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let (client_id, secret) = parse_credentials(&out);
+    let secret = secret.expect("a confidential client has a secret");
+    // 384 random bits, URL-safe base64 without padding.
+    assert_eq!(secret.len(), 64);
+
+    let app = applications::find_by_client_id(&mut cli.conn(), &client_id)
+        .unwrap()
+        .unwrap();
+    let stored = app.client_secret_hash.clone().expect("a stored hash");
+    assert_ne!(stored, secret, "the secret itself must not be stored");
+    assert!(verify_secret(&secret, &stored));
+    assert!(app.is_confidential());
+    assert_eq!(app.grant_types, "password refresh_token client_credentials");
+    assert_eq!(app.default_scopes, "read");
+    for scope in DEMO_SCOPES.split(' ') {
+        assert!(
+            app.allowed_scopes.split(' ').any(|s| s == scope),
+            "{scope} missing from {}",
+            app.allowed_scopes
+        );
+    }
+    assert!(!app.can_introspect);
+}
+
+fn create_client_with_json_prints_one_object(cli: Cli) {
+    cli.create_user("admin", &[]);
+    let out = create_demo_client(&cli, &["--json"]).ok();
+    assert_eq!(out.trim().lines().count(), 1, "{out}");
+    let value: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let client_id = value["client_id"].as_str().expect("client_id");
+    let secret = value["client_secret"].as_str().expect("client_secret");
+    let app = applications::find_by_client_id(&mut cli.conn(), client_id)
+        .unwrap()
+        .unwrap();
+    assert!(verify_secret(secret, &app.client_secret_hash.unwrap()));
+
+    let public = cli
+        .run(&[
+            "create-client",
+            "--name",
+            "spa",
+            "--owner",
+            "admin",
+            "--type",
+            "public",
+            "--grants",
+            "password",
+            "--json",
+        ])
+        .ok();
+    let value: serde_json::Value = serde_json::from_str(&public).expect("JSON");
+    assert!(value["client_id"].is_string());
+    assert!(value.get("client_secret").is_none(), "{public}");
+}
+
+fn a_public_client_gets_no_secret_line(cli: Cli) {
+    cli.create_user("admin", &[]);
+    let out = cli
+        .run(&[
+            "create-client",
+            "--name",
+            "spa",
+            "--owner",
+            "admin",
+            "--type",
+            "public",
+            "--grants",
+            "password,refresh_token",
+        ])
+        .ok();
+    assert_eq!(out.lines().count(), 1, "{out}");
+    let (client_id, secret) = parse_credentials(&out);
+    assert_eq!(secret, None);
+    let app = applications::find_by_client_id(&mut cli.conn(), &client_id)
+        .unwrap()
+        .unwrap();
+    assert!(!app.is_confidential());
+    assert_eq!(app.client_secret_hash, None);
+    assert_eq!(app.grant_types, "password refresh_token");
+}
+
+fn create_client_refuses_bad_arguments_and_creates_nothing(cli: Cli) {
+    cli.create_user("admin", &[]);
+    let base = |owner: &'static str, grants: &'static str| {
+        vec![
+            "create-client",
+            "--name",
+            "x",
+            "--owner",
+            owner,
+            "--grants",
+            grants,
+        ]
+    };
+    cli.run(&base("ghost", "password"))
+        .fails_with("unknown owner");
+    cli.run(&base("admin", "password implicit"))
+        .fails_with("unknown grant type \"implicit\"");
+    cli.run(&base("admin", "authorization_code"))
+        .fails_with("unknown grant type");
+    let mut public_cc = base("admin", "client_credentials");
+    public_cc.extend(["--type", "public"]);
+    cli.run(&public_cc)
+        .fails_with("a public client cannot use client_credentials");
+    let mut unknown_scope = base("admin", "password");
+    unknown_scope.extend(["--scopes", "read launch_missiles"]);
+    cli.run(&unknown_scope)
+        .fails_with("unknown scope launch_missiles");
+    let mut unknown_default = base("admin", "password");
+    unknown_default.extend(["--default-scopes", "teleport"]);
+    cli.run(&unknown_default)
+        .fails_with("unknown scope teleport");
+    let mut default_outside = base("admin", "password");
+    default_outside.extend(["--scopes", "read", "--default-scopes", "write"]);
+    cli.run(&default_outside)
+        .fails_with("--default-scopes must be among --scopes");
+    let mut bad_type = base("admin", "password");
+    bad_type.extend(["--type", "secretive"]);
+    cli.run(&bad_type).fails_with("--type");
+    assert_eq!(cli.client_count(), 0);
+}
+
+fn create_client_refuses_a_duplicate_client_id(cli: Cli) {
+    cli.create_user("admin", &[]);
+    let first = create_demo_client(&cli, &["--client-id", "fixed-id"]).ok();
+    let (_, secret) = parse_credentials(&first);
+    create_demo_client(&cli, &["--client-id", "fixed-id"])
+        .fails_with("a client with client_id fixed-id already exists");
+    assert_eq!(cli.client_count(), 1);
+    // The first client's secret still works: the failed attempt changed nothing.
+    let app = applications::find_by_client_id(&mut cli.conn(), "fixed-id")
+        .unwrap()
+        .unwrap();
+    assert!(verify_secret(
+        &secret.unwrap(),
+        &app.client_secret_hash.unwrap()
+    ));
+}
+
+fn create_client_accepts_a_fixed_id_and_a_secret_from_stdin(cli: Cli) {
+    cli.create_user("admin", &[]);
+    let secret = "a-fixed-introspection-secret-of-48-characters-xx";
+    let out = cli
+        .run_stdin(
+            &[
+                "create-client",
+                "--name",
+                "resource-server",
+                "--owner",
+                "admin",
+                "--grants",
+                "client_credentials",
+                "--client-id",
+                "resource-server",
+                "--secret-stdin",
+                "--can-introspect",
+            ],
+            &format!("{secret}\n"),
+        )
+        .ok();
+    assert_eq!(
+        parse_credentials(&out),
+        ("resource-server".to_string(), Some(secret.to_string()))
+    );
+    let app = applications::find_by_client_id(&mut cli.conn(), "resource-server")
+        .unwrap()
+        .unwrap();
+    assert!(app.can_introspect);
+    assert!(verify_secret(secret, &app.client_secret_hash.unwrap()));
+
+    cli.run_stdin(
+        &[
+            "create-client",
+            "--name",
+            "weak",
+            "--owner",
+            "admin",
+            "--grants",
+            "client_credentials",
+            "--secret-stdin",
+        ],
+        "short\n",
+    )
+    .fails_with("at least 32 characters");
+    assert_eq!(cli.client_count(), 1);
+}
+
+fn list_clients_never_prints_a_secret_or_its_hash(cli: Cli) {
+    cli.create_user("admin", &[]);
+    let empty = cli.run(&["list-clients", "--json"]).ok();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&empty).unwrap(),
+        serde_json::json!([])
+    );
+
+    let (demo_id, demo_secret) = parse_credentials(&create_demo_client(&cli, &[]).ok());
+    let demo_secret = demo_secret.unwrap();
+    let (intro_id, intro_secret) = parse_credentials(
+        &cli.run(&[
+            "create-client",
+            "--name",
+            "resource-server",
+            "--owner",
+            "admin",
+            "--grants",
+            "client_credentials",
+            "--can-introspect",
+        ])
+        .ok(),
+    );
+    let intro_secret = intro_secret.unwrap();
+    let forbidden = [
+        demo_secret.clone(),
+        sha256_hex(&demo_secret),
+        intro_secret.clone(),
+        sha256_hex(&intro_secret),
+    ];
+
+    let plain = cli.run(&["list-clients"]).ok();
+    let json = cli.run(&["list-clients", "--json"]).ok();
+    for out in [&plain, &json] {
+        for needle in &forbidden {
+            assert!(!out.contains(needle.as_str()), "leaked a secret: {out}");
+        }
+        assert!(!out.contains("secret"), "{out}");
+    }
+    assert!(
+        plain.contains(&demo_id) && plain.contains(&intro_id),
+        "{plain}"
+    );
+    assert_eq!(
+        plain.lines().count(),
+        3,
+        "a header and one line per client: {plain}"
+    );
+
+    let listed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0]["client_id"], demo_id.as_str());
+    assert_eq!(listed[0]["can_introspect"], false);
+    assert_eq!(listed[0]["default_scopes"], "read");
+    assert_eq!(listed[1]["client_id"], intro_id.as_str());
+    assert_eq!(listed[1]["can_introspect"], true);
+}
+
+fn rotate_client_secret_makes_the_old_secret_stop_matching(cli: Cli) {
+    cli.create_user("admin", &[]);
+    let (client_id, old) = parse_credentials(&create_demo_client(&cli, &[]).ok());
+    let old = old.unwrap();
+
+    let out = cli.run(&["rotate-client-secret", &client_id]).ok();
+    let (rotated_id, new) = parse_credentials(&out);
+    let new = new.expect("a new secret line");
+    assert_eq!(rotated_id, client_id);
+    assert_ne!(new, old);
+
+    let stored = applications::find_by_client_id(&mut cli.conn(), &client_id)
+        .unwrap()
+        .unwrap()
+        .client_secret_hash
+        .unwrap();
+    assert!(
+        !verify_secret(&old, &stored),
+        "the old secret still matches"
+    );
+    assert!(
+        verify_secret(&new, &stored),
+        "the new secret does not match"
+    );
+
+    let json = cli
+        .run(&["rotate-client-secret", &client_id, "--json"])
+        .ok();
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["client_id"], client_id.as_str());
+    let newest = value["client_secret"].as_str().unwrap();
+    let stored = applications::find_by_client_id(&mut cli.conn(), &client_id)
+        .unwrap()
+        .unwrap()
+        .client_secret_hash
+        .unwrap();
+    assert!(!verify_secret(&new, &stored));
+    assert!(verify_secret(newest, &stored));
+}
+
+fn rotate_client_secret_refuses_an_unknown_or_public_client(cli: Cli) {
+    cli.create_user("admin", &[]);
+    cli.run(&["rotate-client-secret", "no-such-client"])
+        .fails_with("no client with client_id no-such-client");
+    let (public_id, _) = parse_credentials(
+        &cli.run(&[
+            "create-client",
+            "--name",
+            "spa",
+            "--owner",
+            "admin",
+            "--type",
+            "public",
+            "--grants",
+            "password",
+        ])
+        .ok(),
+    );
+    cli.run(&["rotate-client-secret", &public_id])
+        .fails_with("is public and has no secret");
+    let app = applications::find_by_client_id(&mut cli.conn(), &public_id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(app.client_secret_hash, None);
+}
+
+/// Inserts an access token and a refresh token for `client_id`, expiring at `expires_at`.
+fn insert_tokens(cli: &Cli, client_id: &str, user: &str, expires_at: i64) -> (String, String) {
+    let mut conn = cli.conn();
+    let app = applications::find_by_client_id(&mut conn, client_id)
+        .unwrap()
+        .unwrap();
+    let user = users::find_by_username(&mut conn, user).unwrap().unwrap();
+    let access = new_token();
+    let refresh = new_token();
+    let issued_at = expires_at - 3600;
+    let stored = tokens::insert_access(
+        &mut conn,
+        &NewAccessToken {
+            token_hash: sha256_hex(&access),
+            application_id: app.id,
+            user_id: Some(user.id),
+            scope: "read".into(),
+            issued_at,
+            expires_at,
+        },
+    )
+    .unwrap();
+    tokens::insert_refresh(
+        &mut conn,
+        &NewRefreshToken {
+            token_hash: sha256_hex(&refresh),
+            access_token_id: Some(stored.id),
+            application_id: app.id,
+            user_id: user.id,
+            family_id: uuid_like(&refresh),
+            scope: "read".into(),
+            issued_at,
+            expires_at,
+        },
+    )
+    .unwrap();
+    (access, refresh)
+}
+
+/// A family id of the stored width, derived from the token so each family is distinct.
+fn uuid_like(seed: &str) -> String {
+    sha256_hex(seed)[..36].to_string()
+}
+
+fn access_exists(cli: &Cli, token: &str) -> bool {
+    tokens::find_access_by_hash(&mut cli.conn(), &sha256_hex(token))
+        .unwrap()
+        .is_some()
+}
+
+fn refresh_exists(cli: &Cli, token: &str) -> bool {
+    tokens::find_refresh_by_hash(&mut cli.conn(), &sha256_hex(token))
+        .unwrap()
+        .is_some()
+}
+
+fn delete_client_removes_the_client_and_its_tokens(cli: Cli) {
+    cli.create_user("admin", &[]);
+    let (doomed, _) = parse_credentials(&create_demo_client(&cli, &[]).ok());
+    let (kept, _) = parse_credentials(&create_demo_client(&cli, &[]).ok());
+    let (doomed_access, doomed_refresh) = insert_tokens(&cli, &doomed, "admin", now() + 3600);
+    let (kept_access, kept_refresh) = insert_tokens(&cli, &kept, "admin", now() + 3600);
+
+    let out = cli.run(&["delete-client", &doomed]).ok();
+    assert!(out.contains(&doomed), "{out}");
+    assert!(applications::find_by_client_id(&mut cli.conn(), &doomed)
+        .unwrap()
+        .is_none());
+    assert!(!access_exists(&cli, &doomed_access));
+    assert!(!refresh_exists(&cli, &doomed_refresh));
+    assert!(applications::find_by_client_id(&mut cli.conn(), &kept)
+        .unwrap()
+        .is_some());
+    assert!(access_exists(&cli, &kept_access));
+    assert!(refresh_exists(&cli, &kept_refresh));
+}
+
+fn delete_client_of_an_unknown_id_is_an_error(cli: Cli) {
+    cli.create_user("admin", &[]);
+    create_demo_client(&cli, &[]).ok();
+    cli.run(&["delete-client", "no-such-client"])
+        .fails_with("no client with client_id no-such-client");
+    assert_eq!(cli.client_count(), 1);
+}
+
+fn clear_tokens_deletes_dead_tokens_and_keeps_live_ones(cli: Cli) {
+    cli.create_user("admin", &[]);
+    let (client_id, _) = parse_credentials(&create_demo_client(&cli, &[]).ok());
+    let t = now();
+    // Expired two days ago: past the default retention of one day.
+    let (old_access, old_refresh) = insert_tokens(&cli, &client_id, "admin", t - 2 * 86_400);
+    // Expired a minute ago: still within the retention.
+    let (recent_access, recent_refresh) = insert_tokens(&cli, &client_id, "admin", t - 60);
+    let (live_access, live_refresh) = insert_tokens(&cli, &client_id, "admin", t + 3600);
+
+    let out = cli.run(&["clear-tokens"]).ok();
+    assert!(
+        out.contains("deleted 1 access tokens and 1 refresh tokens"),
+        "{out}"
+    );
+    assert!(!access_exists(&cli, &old_access));
+    assert!(!refresh_exists(&cli, &old_refresh));
+    assert!(access_exists(&cli, &recent_access));
+    assert!(refresh_exists(&cli, &recent_refresh));
+
+    cli.run(&["clear-tokens", "--retention-seconds", "0"]).ok();
+    assert!(!access_exists(&cli, &recent_access));
+    assert!(!refresh_exists(&cli, &recent_refresh));
+    assert!(access_exists(&cli, &live_access));
+    assert!(refresh_exists(&cli, &live_refresh));
+
+    cli.run(&["clear-tokens", "--retention-seconds=-5"])
+        .fails_with("--retention-seconds must not be negative");
+}
+
+#[test]
+fn a_bad_config_value_stops_every_command_with_one_line_naming_the_variable() {
+    let cli = Cli::new(TestDatabase::sqlite());
+    for (name, value) in [
+        ("BCRYPT_COST", "abc"),
+        ("BCRYPT_COST", "99"),
+        ("DATABASE_POOL_SIZE", "0"),
+        ("ACCESS_TOKEN_EXPIRE_SECONDS", "soon"),
+        ("DATABASE_URL", "mysql://localhost/oauth"),
+    ] {
+        for command in ["migrate", "list-clients"] {
+            let run = cli.run_with(&[command], None, &[(name, value)]);
+            assert!(
+                !run.succeeded() && run.code.is_some(),
+                "{name}={value} {command}: {run:?}"
+            );
+            let lines: Vec<&str> = run.stderr.lines().collect();
+            assert_eq!(lines.len(), 1, "{name}={value} {command}: {:?}", run.stderr);
+            assert!(lines[0].starts_with("error: "), "{:?}", lines[0]);
+            assert!(
+                lines[0].contains(name),
+                "{:?} does not name {name}",
+                lines[0]
+            );
+            assert!(run.stdout.is_empty(), "{:?}", run.stdout);
+        }
+    }
+}
+
+#[test]
+fn an_unreachable_database_is_one_clear_error() {
+    // A directory under a regular file cannot be created.
+    let blocker = std::env::temp_dir().join(format!("oauth-cli-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&blocker, "").unwrap();
+    let url = format!("sqlite://{}/sub/oauth.sqlite3", blocker.display());
+    let cli = Cli::new(TestDatabase::sqlite());
+    let run = cli.run_with(&["migrate"], None, &[("DATABASE_URL", url.as_str())]);
+    assert!(!run.succeeded(), "{run:?}");
+    assert!(
+        run.stderr.lines().any(|l| l.starts_with("error: ")),
+        "{:?}",
+        run.stderr
+    );
+    std::fs::remove_file(&blocker).unwrap();
+}
