@@ -128,7 +128,7 @@ pub fn connect(url: &str, pool_size: u32) -> anyhow::Result<Pool> {
 /// Applies every pending migration. On PostgreSQL an advisory lock keeps replicas that start
 /// together from migrating at once.
 pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
-    const LOCK_KEY: i64 = 0x6f61_7574_68; // "oauth"
+    const LOCK_KEY: i64 = 0x006f_6175_7468; // "oauth"
     let applied = match conn {
         DbConnection::Postgresql(pg) => {
             diesel::sql_query(format!("SELECT pg_advisory_lock({LOCK_KEY})")).execute(pg)?;
