@@ -10,8 +10,15 @@ use shared::error::OAuthError;
 /// No legitimate token, introspection or revocation request comes near this.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct Form(HashMap<String, String>);
+
+/// Parameter names only: values include passwords, secrets and tokens.
+impl std::fmt::Debug for Form {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
 
 impl Form {
     pub fn parse(body: &[u8]) -> Result<Self, OAuthError> {
@@ -91,6 +98,14 @@ mod tests {
         assert_eq!(form.get("username"), Some("a@b.c"));
         assert_eq!(form.get("password"), Some("p q"));
         assert!(form.required("scope").is_err());
+    }
+
+    #[test]
+    fn debug_output_never_shows_values() {
+        let form = Form::parse(b"password=hunter2&client_secret=s3cr3t").unwrap();
+        let shown = format!("{form:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("s3cr3t"));
+        assert!(shown.contains("password"));
     }
 
     #[test]
