@@ -1,0 +1,455 @@
+//! Field validation with Django REST framework's rules and messages, so that clients written
+//! against the original see the same 400 bodies. Every error of a request is collected before
+//! answering, as DRF does.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde_json::{Map, Value};
+use shared::error::ApiError;
+
+use crate::body::python_type_name;
+
+pub const REQUIRED: &str = "This field is required.";
+
+/// How a text field is checked.
+#[derive(Debug, Clone, Copy)]
+pub struct Text {
+    pub max_chars: usize,
+    pub allow_blank: bool,
+    /// DRF strips surrounding whitespace by default; passwords keep theirs.
+    pub trim: bool,
+}
+
+impl Text {
+    pub const fn required(max_chars: usize) -> Self {
+        Self {
+            max_chars,
+            allow_blank: false,
+            trim: true,
+        }
+    }
+
+    pub const fn blank_ok(max_chars: usize) -> Self {
+        Self {
+            max_chars,
+            allow_blank: true,
+            trim: true,
+        }
+    }
+
+    pub const fn untrimmed(self) -> Self {
+        Self {
+            trim: false,
+            ..self
+        }
+    }
+}
+
+/// Reads fields out of a request body, collecting errors per field.
+pub struct Fields<'a> {
+    data: &'a Map<String, Value>,
+    /// A partial update (PATCH): absent fields are left alone rather than required.
+    partial: bool,
+    errors: BTreeMap<String, Vec<String>>,
+}
+
+impl<'a> Fields<'a> {
+    pub fn new(data: &'a Map<String, Value>, partial: bool) -> Self {
+        Self {
+            data,
+            partial,
+            errors: BTreeMap::new(),
+        }
+    }
+
+    pub fn error(&mut self, field: &str, message: impl Into<String>) {
+        self.errors
+            .entry(field.to_string())
+            .or_default()
+            .push(message.into());
+    }
+
+    pub fn has_error(&self, field: &str) -> bool {
+        self.errors.contains_key(field)
+    }
+
+    /// The value if present and not null. A required field that is absent is an error unless
+    /// this is a partial update; an optional one is just `None`.
+    fn present(&mut self, field: &str, required: bool) -> Option<&'a Value> {
+        match self.data.get(field) {
+            None => {
+                if required && !self.partial {
+                    self.error(field, REQUIRED);
+                }
+                None
+            }
+            Some(Value::Null) => {
+                self.error(field, "This field may not be null.");
+                None
+            }
+            Some(value) => Some(value),
+        }
+    }
+
+    pub fn text(&mut self, field: &str, required: bool, rule: Text) -> Option<String> {
+        let value = self.present(field, required)?;
+        let raw = match value {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => {
+                self.error(field, "Not a valid string.");
+                return None;
+            }
+        };
+        let text = if rule.trim {
+            raw.trim().to_string()
+        } else {
+            raw
+        };
+        if text.contains('\0') {
+            self.error(field, "Null characters are not allowed.");
+            return None;
+        }
+        if text.is_empty() && !rule.allow_blank {
+            self.error(field, "This field may not be blank.");
+            return None;
+        }
+        if text.chars().count() > rule.max_chars {
+            self.error(
+                field,
+                format!(
+                    "Ensure this field has no more than {} characters.",
+                    rule.max_chars
+                ),
+            );
+            return None;
+        }
+        Some(text)
+    }
+
+    pub fn integer(&mut self, field: &str, min: i64, max: i64) -> Option<i64> {
+        let value = self.present(field, true)?;
+        let Some(n) = as_integer(value) else {
+            self.error(field, "A valid integer is required.");
+            return None;
+        };
+        if n < min {
+            self.error(
+                field,
+                format!("Ensure this value is greater than or equal to {min}."),
+            );
+            return None;
+        }
+        if n > max {
+            self.error(
+                field,
+                format!("Ensure this value is less than or equal to {max}."),
+            );
+            return None;
+        }
+        Some(n)
+    }
+
+    /// `YYYY-MM-DD`.
+    pub fn date(&mut self, field: &str) -> Option<NaiveDate> {
+        let value = self.present(field, true)?;
+        let parsed = match value {
+            Value::String(s) => parse_date(s.trim()),
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.error(
+                field,
+                "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.",
+            );
+        }
+        parsed
+    }
+
+    /// A primary key of a related object; whether the object exists is checked by the caller,
+    /// with [`Reference::missing`].
+    pub fn reference(&mut self, field: &str) -> Option<Reference> {
+        let value = self.present(field, true)?;
+        let shown = match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        match (value, as_integer(value)) {
+            (Value::Number(_) | Value::String(_), Some(n)) => Some(Reference {
+                // An id no row can have is simply an object that does not exist.
+                id: i32::try_from(n).ok(),
+                shown,
+            }),
+            (other, _) => {
+                self.error(
+                    field,
+                    format!(
+                        "Incorrect type. Expected pk value, received {}.",
+                        python_type_name(other)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// The errors so far, as the 400 answer, or Ok when there are none.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.errors))
+        }
+    }
+}
+
+/// A related object's key as the client sent it.
+#[derive(Debug, Clone)]
+pub struct Reference {
+    /// `None` when the value cannot be any row's id.
+    pub id: Option<i32>,
+    pub shown: String,
+}
+
+impl Reference {
+    pub fn missing(&self) -> String {
+        format!("Invalid pk \"{}\" - object does not exist.", self.shown)
+    }
+}
+
+/// An integer as DRF's IntegerField reads one: a JSON integer, an integral float, or a string of
+/// digits (form fields are always strings), optionally with a `.0` tail.
+fn as_integer(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+                .map(|f| f as i64)
+        }),
+        Value::String(s) => {
+            let s = s.trim();
+            let s = match s.split_once('.') {
+                Some((whole, zeros)) if zeros.chars().all(|c| c == '0') => whole,
+                _ => s,
+            };
+            s.parse().ok()
+        }
+        _ => None,
+    }
+}
+
+/// Django's `parse_date`: `\d{4}-\d{1,2}-\d{1,2}`, and a real calendar day from year 1.
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    let mut parts = s.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some()
+        || y.len() != 4
+        || !(1..=2).contains(&m.len())
+        || !(1..=2).contains(&d.len())
+        || ![y, m, d]
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let year: i32 = y.parse().ok()?;
+    if year < 1 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(year, m.parse().ok()?, d.parse().ok()?)
+}
+
+/// Django's UnicodeUsernameValidator: letters, digits and @/./+/-/_ only.
+pub fn is_valid_username(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '@' | '.' | '+' | '-' | '_'))
+}
+
+pub const INVALID_USERNAME: &str =
+    "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.";
+
+/// A pragmatic form of Django's EmailValidator: a dot-atom local part and a domain of at least
+/// two labels of letters, digits and hyphens.
+pub fn is_valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && local.split('.').all(|atom| {
+            !atom.is_empty()
+                && atom
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c))
+        });
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && label.chars().count() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+        && labels.last().is_some_and(|tld| {
+            tld.chars().count() >= 2 && !tld.chars().all(|c| c.is_ascii_digit())
+        });
+    local_ok && domain_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    fn errors(f: Fields<'_>) -> BTreeMap<String, Vec<String>> {
+        match f.finish() {
+            Err(ApiError::Validation(e)) => e,
+            other => panic!("expected errors, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn required_fields_are_reported_unless_partial() {
+        let data = map(json!({}));
+        let mut f = Fields::new(&data, false);
+        assert_eq!(f.text("name", true, Text::required(10)), None);
+        assert_eq!(errors(f)["name"], vec![REQUIRED]);
+        let mut f = Fields::new(&data, true);
+        assert_eq!(f.text("name", true, Text::required(10)), None);
+        assert!(f.finish().is_ok());
+    }
+
+    #[test]
+    fn text_is_trimmed_checked_for_blank_length_and_type() {
+        let data = map(
+            json!({"a": "  x  ", "b": "   ", "c": "abcdef", "d": true, "e": 12, "f": null, "g": "a\u{0}b"}),
+        );
+        let mut f = Fields::new(&data, false);
+        assert_eq!(f.text("a", true, Text::required(5)).as_deref(), Some("x"));
+        f.text("b", true, Text::required(5));
+        f.text("c", true, Text::required(5));
+        f.text("d", true, Text::required(5));
+        assert_eq!(f.text("e", true, Text::required(5)).as_deref(), Some("12"));
+        f.text("f", true, Text::required(5));
+        f.text("g", true, Text::required(5));
+        let e = errors(f);
+        assert_eq!(e["b"], vec!["This field may not be blank."]);
+        assert_eq!(
+            e["c"],
+            vec!["Ensure this field has no more than 5 characters."]
+        );
+        assert_eq!(e["d"], vec!["Not a valid string."]);
+        assert_eq!(e["f"], vec!["This field may not be null."]);
+        assert_eq!(e["g"], vec!["Null characters are not allowed."]);
+    }
+
+    #[test]
+    fn integers_come_from_numbers_or_digit_strings_within_bounds() {
+        let data =
+            map(json!({"a": 3, "b": "4", "c": "4.0", "d": 6, "e": "x", "f": 2.5, "g": "-1"}));
+        let mut f = Fields::new(&data, false);
+        assert_eq!(f.integer("a", 0, 5), Some(3));
+        assert_eq!(f.integer("b", 0, 5), Some(4));
+        assert_eq!(f.integer("c", 0, 5), Some(4));
+        f.integer("d", 0, 5);
+        f.integer("e", 0, 5);
+        f.integer("f", 0, 5);
+        f.integer("g", 0, 5);
+        let e = errors(f);
+        assert_eq!(
+            e["d"],
+            vec!["Ensure this value is less than or equal to 5."]
+        );
+        assert_eq!(e["e"], vec!["A valid integer is required."]);
+        assert_eq!(e["f"], vec!["A valid integer is required."]);
+        assert_eq!(
+            e["g"],
+            vec!["Ensure this value is greater than or equal to 0."]
+        );
+    }
+
+    #[test]
+    fn dates_are_iso_calendar_days() {
+        assert_eq!(
+            parse_date("2021-06-15"),
+            NaiveDate::from_ymd_opt(2021, 6, 15)
+        );
+        assert_eq!(parse_date("2021-6-5"), NaiveDate::from_ymd_opt(2021, 6, 5));
+        for bad in [
+            "2021-02-30",
+            "15/06/2021",
+            "2021-06-15T00:00",
+            "0000-01-01",
+            "+2021-01-01",
+            "2021-06",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn references_keep_what_the_client_sent_for_the_message() {
+        let data = map(json!({"a": 9, "b": "9", "c": "abc", "d": true, "e": 99999999999i64}));
+        let mut f = Fields::new(&data, false);
+        let a = f.reference("a").unwrap();
+        assert_eq!(
+            (a.id, a.missing()),
+            (
+                Some(9),
+                "Invalid pk \"9\" - object does not exist.".to_string()
+            )
+        );
+        assert_eq!(f.reference("b").unwrap().id, Some(9));
+        assert!(f.reference("c").is_none());
+        assert!(f.reference("d").is_none());
+        assert_eq!(f.reference("e").unwrap().id, None);
+        let e = errors(f);
+        assert_eq!(
+            e["c"],
+            vec!["Incorrect type. Expected pk value, received str."]
+        );
+        assert_eq!(
+            e["d"],
+            vec!["Incorrect type. Expected pk value, received bool."]
+        );
+    }
+
+    #[test]
+    fn usernames_follow_djangos_charset() {
+        for ok in ["tue", "a.b@c+d-e_f", "Zoë", "user123"] {
+            assert!(is_valid_username(ok), "{ok}");
+        }
+        for bad in ["with space", "semi;colon", "slash/", ""] {
+            assert!(!is_valid_username(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails_need_a_local_part_and_a_dotted_domain() {
+        for ok in ["tue@example.com", "a.b+c@sub.example.org", "x@bücher.de"] {
+            assert!(is_valid_email(ok), "{ok}");
+        }
+        for bad in [
+            "plain",
+            "@example.com",
+            "a@localhost",
+            "a@@b.com",
+            "a b@c.com",
+            "a@b..com",
+            "a@-b.com",
+            ".a@b.com",
+            "a@b.c",
+        ] {
+            assert!(!is_valid_email(bad), "{bad}");
+        }
+    }
+}

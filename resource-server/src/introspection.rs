@@ -1,0 +1,285 @@
+//! Asking the auth server who a bearer token belongs to (RFC 7662), with a short in-process cache.
+//!
+//! The cache is keyed by a SHA-256 of the token, so the token itself is never kept; an answer is
+//! reused for at most the configured TTL and never past the token's `exp`, which bounds how long a
+//! revoked token keeps working. Failures are not cached: the next request asks again, so the
+//! service recovers by itself once the auth server is back.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use moka::future::Cache;
+use moka::Expiry;
+use sha2::{Digest, Sha256};
+use shared::scopes::ScopeSet;
+use shared::wire::IntrospectionResponse;
+
+use crate::configuration::{IntrospectionSettings, Secret};
+
+/// More than any introspection answer needs; a larger body is treated as garbage.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// What the auth server said about a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenStatus {
+    Active(ActiveToken),
+    Inactive,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveToken {
+    pub scopes: ScopeSet,
+    /// The resource owner; `None` for a client_credentials token, which acts for no user.
+    pub user_id: Option<i32>,
+    pub username: Option<String>,
+    pub client_id: Option<String>,
+    /// Expiry, Unix seconds.
+    pub exp: Option<i64>,
+}
+
+impl TokenStatus {
+    fn from_answer(answer: IntrospectionResponse, now: i64) -> Self {
+        if !answer.active || answer.exp.is_some_and(|exp| exp <= now) {
+            return Self::Inactive;
+        }
+        Self::Active(ActiveToken {
+            scopes: ScopeSet::parse_lenient(answer.scope.as_deref().unwrap_or("")),
+            user_id: answer.sub.as_deref().and_then(|s| s.parse().ok()),
+            username: answer.username,
+            client_id: answer.client_id,
+            exp: answer.exp,
+        })
+    }
+
+    /// A cached answer may have been active when fetched and have expired since.
+    fn as_of(&self, now: i64) -> Self {
+        match self {
+            Self::Active(t) if t.exp.is_some_and(|exp| exp <= now) => Self::Inactive,
+            other => other.clone(),
+        }
+    }
+}
+
+/// The auth server could not give a usable answer: the caller answers 503.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("introspection failed: {0}")]
+pub struct IntrospectionError(pub String);
+
+type TokenKey = [u8; 32];
+
+#[derive(Clone)]
+pub struct Introspector {
+    http: reqwest::Client,
+    url: String,
+    client_id: String,
+    client_secret: Secret,
+    cache: Option<Cache<TokenKey, Arc<TokenStatus>>>,
+}
+
+impl std::fmt::Debug for Introspector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Introspector")
+            .field("url", &self.url)
+            .field("client_id", &self.client_id)
+            .field("cached", &self.cache.is_some())
+            .finish()
+    }
+}
+
+/// Each entry lives for the TTL, or until the token expires if that comes first.
+struct UntilTtlOrExpiry {
+    ttl: Duration,
+}
+
+impl Expiry<TokenKey, Arc<TokenStatus>> for UntilTtlOrExpiry {
+    fn expire_after_create(
+        &self,
+        _key: &TokenKey,
+        value: &Arc<TokenStatus>,
+        _created_at: Instant,
+    ) -> Option<Duration> {
+        let ttl = match value.as_ref() {
+            TokenStatus::Active(ActiveToken { exp: Some(exp), .. }) => {
+                let left = u64::try_from(exp - shared::time::now()).unwrap_or(0);
+                self.ttl.min(Duration::from_secs(left))
+            }
+            _ => self.ttl,
+        };
+        Some(ttl)
+    }
+}
+
+/// Builds the HTTP client every outgoing call shares: keep-alive connections are pooled, and
+/// both connecting and the whole exchange are bounded so a hanging auth server cannot hold a
+/// request for long.
+pub fn http_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .pool_idle_timeout(Duration::from_secs(60))
+        .tcp_keepalive(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
+}
+
+impl Introspector {
+    pub fn new(settings: &IntrospectionSettings, http: reqwest::Client) -> Self {
+        let cache = (!settings.cache_ttl.is_zero()).then(|| {
+            Cache::builder()
+                .max_capacity(settings.cache_capacity)
+                .expire_after(UntilTtlOrExpiry {
+                    ttl: settings.cache_ttl,
+                })
+                .build()
+        });
+        Self {
+            http,
+            url: settings.url.clone(),
+            client_id: settings.client_id.clone(),
+            client_secret: settings.client_secret.clone(),
+            cache,
+        }
+    }
+
+    /// The token's status, from the cache when a fresh answer is there. Concurrent calls for
+    /// the same uncached token share one request to the auth server.
+    pub async fn introspect(&self, token: &str) -> Result<TokenStatus, IntrospectionError> {
+        let Some(cache) = &self.cache else {
+            return self.ask_auth_server(token).await;
+        };
+        let key: TokenKey = Sha256::digest(token.as_bytes()).into();
+        let status = cache
+            .try_get_with(key, async {
+                self.ask_auth_server(token).await.map(Arc::new)
+            })
+            .await
+            .map_err(|e| e.as_ref().clone())?;
+        Ok(status.as_of(shared::time::now()))
+    }
+
+    async fn ask_auth_server(&self, token: &str) -> Result<TokenStatus, IntrospectionError> {
+        let response = self
+            .http
+            .post(&self.url)
+            .basic_auth(&self.client_id, Some(self.client_secret.expose()))
+            .form(&[("token", token), ("token_type_hint", "access_token")])
+            .send()
+            .await
+            .map_err(|e| IntrospectionError(describe(&e)))?;
+        let status = response.status();
+        if status != reqwest::StatusCode::OK {
+            return Err(IntrospectionError(format!(
+                "the auth server answered {status}"
+            )));
+        }
+        let body = read_limited(response).await?;
+        let answer: IntrospectionResponse = serde_json::from_slice(&body).map_err(|e| {
+            IntrospectionError(format!("the answer is not introspection JSON: {e}"))
+        })?;
+        Ok(TokenStatus::from_answer(answer, shared::time::now()))
+    }
+}
+
+async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, IntrospectionError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| IntrospectionError(describe(&e)))?
+    {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(IntrospectionError("the answer is too large".into()));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// reqwest's errors carry the URL but never the form body, so the token cannot leak through them.
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else {
+        "request failed"
+    };
+    format!("{kind}: {e}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(json: &str) -> IntrospectionResponse {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn an_active_answer_carries_scopes_and_the_user() {
+        let status = TokenStatus::from_answer(
+            answer(r#"{"active":true,"scope":"read write","sub":"7","username":"tue","exp":2000}"#),
+            1000,
+        );
+        let TokenStatus::Active(t) = status else {
+            panic!("inactive")
+        };
+        assert_eq!(t.user_id, Some(7));
+        assert!(t.scopes.contains_all(&["read", "write"]));
+    }
+
+    #[test]
+    fn a_token_without_a_numeric_subject_acts_for_no_user() {
+        let TokenStatus::Active(t) = TokenStatus::from_answer(
+            answer(r#"{"active":true,"scope":"read","client_id":"abc"}"#),
+            1000,
+        ) else {
+            panic!("inactive")
+        };
+        assert_eq!(t.user_id, None);
+    }
+
+    #[test]
+    fn an_answer_past_its_exp_is_inactive() {
+        let status =
+            TokenStatus::from_answer(answer(r#"{"active":true,"scope":"read","exp":999}"#), 1000);
+        assert_eq!(status, TokenStatus::Inactive);
+        let fresh =
+            TokenStatus::from_answer(answer(r#"{"active":true,"scope":"read","exp":1001}"#), 1000);
+        assert_eq!(fresh.as_of(1001), TokenStatus::Inactive);
+    }
+
+    #[test]
+    fn a_cache_entry_never_outlives_the_token() {
+        let expiry = UntilTtlOrExpiry {
+            ttl: Duration::from_secs(300),
+        };
+        let now = shared::time::now();
+        let soon = Arc::new(TokenStatus::Active(ActiveToken {
+            scopes: ScopeSet::default(),
+            user_id: None,
+            username: None,
+            client_id: None,
+            exp: Some(now + 10),
+        }));
+        let ttl = expiry
+            .expire_after_create(&[0; 32], &soon, Instant::now())
+            .unwrap();
+        assert!(ttl <= Duration::from_secs(10));
+        let gone = Arc::new(TokenStatus::Active(ActiveToken {
+            scopes: ScopeSet::default(),
+            user_id: None,
+            username: None,
+            client_id: None,
+            exp: Some(now - 10),
+        }));
+        assert_eq!(
+            expiry.expire_after_create(&[0; 32], &gone, Instant::now()),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            expiry.expire_after_create(&[0; 32], &Arc::new(TokenStatus::Inactive), Instant::now()),
+            Some(Duration::from_secs(300))
+        );
+    }
+}

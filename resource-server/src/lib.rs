@@ -1,0 +1,15 @@
+//! The resource server: users, groups, albums and songs behind django-oauth-toolkit's scope
+//! policies, with bearer tokens checked by introspection at the auth server.
+
+pub mod body;
+pub mod configuration;
+pub mod database;
+pub mod enforcement;
+pub mod fields;
+pub mod introspection;
+pub mod openapi;
+pub mod pagination;
+pub mod principal;
+pub mod route_table;
+pub mod routes;
+pub mod startup;

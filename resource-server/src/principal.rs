@@ -1,0 +1,194 @@
+//! From the `Authorization` header to who is asking and with which scopes.
+
+use actix_web::dev::Payload;
+use actix_web::http::header::{HeaderMap, AUTHORIZATION};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use shared::error::ApiError;
+use shared::policy::Caller;
+use shared::scopes::ScopeSet;
+
+use crate::introspection::{ActiveToken, IntrospectionError, Introspector, TokenStatus};
+
+/// Far longer than any token the auth server issues; longer ones are not worth a round trip.
+const MAX_TOKEN_LEN: usize = 4096;
+
+/// The request's credentials, as far as OAuth is concerned.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Credentials<'a> {
+    /// No `Authorization` header, or one with another scheme: like Django REST framework's
+    /// OAuth2Authentication, such a request is simply not authenticated by OAuth.
+    None,
+    Bearer(&'a str),
+}
+
+/// Reads `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1). A bearer
+/// header whose token is empty or has characters outside b64token is an invalid token.
+pub fn bearer_credentials(headers: &HeaderMap) -> Result<Credentials<'_>, ApiError> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Ok(Credentials::None);
+    };
+    let raw = value.as_bytes();
+    let scheme_len = raw.iter().position(|b| *b == b' ').unwrap_or(raw.len());
+    if !raw[..scheme_len].eq_ignore_ascii_case(b"bearer") {
+        return Ok(Credentials::None);
+    }
+    let token = std::str::from_utf8(&raw[scheme_len..])
+        .map(|s| s.trim_matches(' '))
+        .map_err(|_| malformed())?;
+    if token.is_empty() || token.len() > MAX_TOKEN_LEN || !is_b64token(token) {
+        return Err(malformed());
+    }
+    Ok(Credentials::Bearer(token))
+}
+
+fn malformed() -> ApiError {
+    ApiError::InvalidToken("Invalid bearer token.".into())
+}
+
+/// RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+}
+
+/// Who the request acts for, once the policy has let it through. Handlers take it as an
+/// extractor; routes without a policy have none.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    Anonymous,
+    Token(ActiveToken),
+}
+
+impl Principal {
+    /// Introspects the request's bearer token, if it has one.
+    pub async fn authenticate(
+        headers: &HeaderMap,
+        introspector: &Introspector,
+    ) -> Result<Self, ApiError> {
+        let token = match bearer_credentials(headers)? {
+            Credentials::None => return Ok(Self::Anonymous),
+            Credentials::Bearer(token) => token,
+        };
+        match introspector.introspect(token).await {
+            Ok(TokenStatus::Active(active)) => Ok(Self::Token(active)),
+            Ok(TokenStatus::Inactive) => Err(ApiError::InvalidToken(
+                "The access token is invalid, expired or revoked.".into(),
+            )),
+            Err(IntrospectionError(cause)) => Err(ApiError::Unavailable(cause)),
+        }
+    }
+
+    pub fn caller(&self) -> Caller<'_> {
+        match self {
+            Self::Anonymous => Caller::Anonymous,
+            Self::Token(t) => Caller::Token(&t.scopes),
+        }
+    }
+
+    pub fn scopes(&self) -> Option<&ScopeSet> {
+        match self {
+            Self::Anonymous => None,
+            Self::Token(t) => Some(&t.scopes),
+        }
+    }
+
+    /// The user the token acts for; a client_credentials token acts for none.
+    pub fn user_id(&self) -> Option<i32> {
+        match self {
+            Self::Anonymous => None,
+            Self::Token(t) => t.user_id,
+        }
+    }
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    /// The enforcement middleware stores the principal; a handler on an open route gets none.
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(
+            req.extensions()
+                .get::<Principal>()
+                .cloned()
+                .ok_or(ApiError::NotAuthenticated),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::header::HeaderValue;
+
+    use super::*;
+
+    fn headers(value: &[u8]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(AUTHORIZATION, HeaderValue::from_bytes(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn no_header_means_no_credentials() {
+        assert_eq!(
+            bearer_credentials(&HeaderMap::new()).unwrap(),
+            Credentials::None
+        );
+    }
+
+    #[test]
+    fn the_scheme_is_case_insensitive() {
+        for v in ["Bearer abc", "bearer abc", "BEARER abc", "Bearer  abc "] {
+            assert_eq!(
+                bearer_credentials(&headers(v.as_bytes())).unwrap(),
+                Credentials::Bearer("abc"),
+                "{v}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_schemes_are_not_oauth_credentials() {
+        for v in ["Basic dXNlcjpwYXNz", "Token abc", "Bearerabc", "Digest x"] {
+            assert_eq!(
+                bearer_credentials(&headers(v.as_bytes())).unwrap(),
+                Credentials::None,
+                "{v}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_or_malformed_bearer_token_is_invalid() {
+        for v in [
+            &b"Bearer"[..],
+            b"Bearer ",
+            b"Bearer    ",
+            b"Bearer a b",
+            b"Bearer a\"b",
+            b"Bearer ===",
+            b"Bearer caf\xc3\xa9",
+            b"Bearer \xff\xfe",
+        ] {
+            assert!(
+                matches!(
+                    bearer_credentials(&headers(v)),
+                    Err(ApiError::InvalidToken(_))
+                ),
+                "{:?}",
+                String::from_utf8_lossy(v)
+            );
+        }
+        let long = format!("Bearer {}", "a".repeat(MAX_TOKEN_LEN + 1));
+        assert!(bearer_credentials(&headers(long.as_bytes())).is_err());
+    }
+
+    #[test]
+    fn b64token_allows_its_alphabet_and_trailing_padding() {
+        assert!(is_b64token("aZ09-._~+/=="));
+        assert!(!is_b64token("a=b"));
+    }
+}

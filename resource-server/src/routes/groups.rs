@@ -1,0 +1,64 @@
+//! /groups/.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+use shared::db::models::Group;
+use shared::db::{groups, Page, Pool};
+use shared::error::{ApiError, StoreError};
+
+use crate::body::Body;
+use crate::database::run;
+use crate::fields::{Fields, Text};
+use crate::pagination::{query_pairs, PageRequest};
+
+#[derive(Debug, Serialize)]
+pub struct GroupBody {
+    pub id: i32,
+    pub name: String,
+}
+
+impl From<Group> for GroupBody {
+    fn from(g: Group) -> Self {
+        Self {
+            id: g.id,
+            name: g.name,
+        }
+    }
+}
+
+pub async fn list_groups(
+    req: HttpRequest,
+    pool: web::Data<Pool>,
+) -> actix_web::Result<HttpResponse> {
+    let query = query_pairs(&req);
+    let page = PageRequest::from_query(&query)?;
+    let window = page.window()?;
+    let found = run(&pool, move |conn| Ok(groups::list(conn, window)?)).await?;
+    Ok(page.respond(
+        &req,
+        &query,
+        Page {
+            count: found.count,
+            items: found.items.into_iter().map(GroupBody::from).collect(),
+        },
+    )?)
+}
+
+pub async fn create_group(pool: web::Data<Pool>, body: Body) -> actix_web::Result<HttpResponse> {
+    let mut f = Fields::new(&body.0, false);
+    let name = f.text("name", true, Text::required(150));
+    f.finish()?;
+    let name = name.unwrap_or_default();
+    let group = run(&pool, move |conn| {
+        groups::create(conn, &name).map_err(|e| {
+            let e = StoreError::from(e);
+            if e.is_unique_violation() {
+                ApiError::field("name", "group with this name already exists.")
+            } else {
+                e.into()
+            }
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(GroupBody::from(group)))
+}

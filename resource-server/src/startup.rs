@@ -1,0 +1,82 @@
+//! Building and running the server: the same code serves production and the tests.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::Logger;
+use actix_web::{web, App, HttpResponse, HttpServer};
+use anyhow::Context;
+use shared::error::ApiError;
+use shared::secrets::PasswordHasher;
+
+use crate::configuration::Settings;
+use crate::introspection::{http_client, Introspector};
+use crate::openapi::OpenApiDocument;
+use crate::route_table;
+use crate::routes::health::AuthServerHealth;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects and migrates the database, binds the listener, and prepares the server.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let database = settings.database.clone();
+        let pool = tokio::task::spawn_blocking(move || {
+            shared::db::connect_and_migrate(&database.url, database.pool_size)
+        })
+        .await
+        .context("the migration task failed")??;
+        let cost = settings.bcrypt_cost;
+        let hasher = tokio::task::spawn_blocking(move || PasswordHasher::new(cost))
+            .await
+            .context("the hasher task failed")??;
+        let http =
+            http_client(settings.introspection.timeout).context("cannot build the HTTP client")?;
+        let introspector = Introspector::new(&settings.introspection, http.clone());
+        let auth_health = AuthServerHealth {
+            http,
+            url: format!("{}/healthz", settings.introspection.auth_server_origin()),
+        };
+        let openapi = OpenApiDocument::new(&settings.introspection);
+
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("cannot bind {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+
+        let pool = web::Data::new(pool);
+        let introspector = web::Data::new(introspector);
+        let hasher = web::Data::new(hasher);
+        let auth_health = web::Data::new(auth_health);
+        let openapi = web::Data::new(openapi);
+        let server = HttpServer::new(move || {
+            App::new()
+                // The token is in a header Logger's default format does not print.
+                .wrap(Logger::default())
+                .app_data(pool.clone())
+                .app_data(introspector.clone())
+                .app_data(hasher.clone())
+                .app_data(auth_health.clone())
+                .app_data(openapi.clone())
+                .configure(route_table::mount)
+                .default_service(web::to(|| async {
+                    Err::<HttpResponse, _>(ApiError::NotFound)
+                }))
+        })
+        .listen(listener)?
+        .run();
+        log::info!("resource server listening on port {port}");
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM or SIGINT, then finishes the requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
