@@ -2,10 +2,12 @@
 //! HTTP Basic, or `client_id` and `client_secret` in the body, or a public client's `client_id`
 //! alone. Never both methods at once.
 
-use actix_web::http::header;
-use actix_web::http::header::Header;
+use std::time::Duration;
+
+use actix_web::http::header::{self, Header};
 use actix_web::HttpRequest;
 use actix_web_httpauth::headers::authorization::{Authorization, Basic};
+use moka::sync::Cache;
 use percent_encoding::percent_decode_str;
 use shared::db::models::Application;
 use shared::db::{applications, DbConnection};
@@ -96,9 +98,64 @@ pub fn presented_client(
     }
 }
 
-/// Checks the credentials: a confidential client must prove its secret (compared in constant
-/// time); a public client is identified by its id alone.
-pub fn authenticate(
+/// Checks client credentials. Successful checks are remembered for a few seconds so that a busy
+/// client (a resource server introspecting every request) costs one hash, not a database round
+/// trip; a rotated or deleted client therefore keeps working until its entry expires.
+pub struct ClientAuthenticator {
+    cache: Option<Cache<String, Application>>,
+}
+
+impl ClientAuthenticator {
+    pub fn new(ttl_seconds: u64) -> Self {
+        let cache = (ttl_seconds > 0).then(|| {
+            Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(ttl_seconds))
+                .build()
+        });
+        Self { cache }
+    }
+
+    /// Both steps: credentials are required.
+    pub fn require(
+        &self,
+        conn: &mut DbConnection,
+        presented: Option<&PresentedClient>,
+    ) -> Result<Application, OAuthError> {
+        match presented {
+            Some(p) => self.authenticate(conn, p),
+            None => Err(OAuthError::invalid_client(
+                "Client authentication failed: no credentials.",
+            )),
+        }
+    }
+
+    pub fn authenticate(
+        &self,
+        conn: &mut DbConnection,
+        presented: &PresentedClient,
+    ) -> Result<Application, OAuthError> {
+        let Some(cache) = &self.cache else {
+            return check_credentials(conn, presented);
+        };
+        // The key commits to the secret, so only the exact credentials that passed hit the cache.
+        let key = sha256_hex(&format!(
+            "{}\0{}",
+            presented.client_id,
+            presented.secret.as_deref().unwrap_or("")
+        ));
+        if let Some(app) = cache.get(&key) {
+            return Ok(app);
+        }
+        let app = check_credentials(conn, presented)?;
+        cache.insert(key, app.clone());
+        Ok(app)
+    }
+}
+
+/// A confidential client must prove its secret (compared in constant time); a public client is
+/// identified by its id alone.
+fn check_credentials(
     conn: &mut DbConnection,
     presented: &PresentedClient,
 ) -> Result<Application, OAuthError> {
@@ -126,17 +183,4 @@ pub fn authenticate(
         }
     }
     Ok(app)
-}
-
-/// Both steps: credentials required.
-pub fn require_client(
-    conn: &mut DbConnection,
-    presented: Option<&PresentedClient>,
-) -> Result<Application, OAuthError> {
-    match presented {
-        Some(p) => authenticate(conn, p),
-        None => Err(OAuthError::invalid_client(
-            "Client authentication failed: no credentials.",
-        )),
-    }
 }

@@ -18,6 +18,8 @@ pub struct Settings {
     pub login_failure_window_seconds: i64,
     /// How often the server deletes dead tokens; 0 turns the task off.
     pub cleanup_interval_seconds: u64,
+    /// How long a successful client authentication is remembered; 0 turns the cache off.
+    pub client_cache_seconds: u64,
     /// How long an expired or revoked token is kept before it is deleted.
     pub token_retention_seconds: i64,
 }
@@ -68,6 +70,7 @@ impl Settings {
                 3600,
                 0..=30 * 86_400,
             )?,
+            client_cache_seconds: vars.number_in("CLIENT_CACHE_SECONDS", 5, 0..=300)?,
             token_retention_seconds: vars.number_in(
                 "TOKEN_RETENTION_SECONDS",
                 DAY,

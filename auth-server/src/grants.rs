@@ -10,7 +10,7 @@ use shared::secrets::{new_token, sha256_hex};
 use shared::time::now;
 use shared::wire::TokenResponse;
 
-use crate::client_auth::{require_client, PresentedClient};
+use crate::client_auth::PresentedClient;
 use crate::form::Form;
 use crate::startup::AppState;
 use crate::throttle::account_key;
@@ -24,7 +24,7 @@ pub fn issue_tokens(
 ) -> Result<TokenResponse, OAuthError> {
     let grant_type = form.required("grant_type")?;
     let mut conn = state.pool.get()?;
-    let app = require_client(&mut conn, client.as_ref())?;
+    let app = state.clients.require(&mut conn, client.as_ref())?;
     match grant_type {
         "password" => {
             ensure_grant_allowed(&app, grant_type)?;
@@ -92,6 +92,15 @@ fn resolve_scope(
         )));
     }
     Ok(scopes)
+}
+
+/// A client deleted while its authentication was still cached: its tokens cannot be stored.
+fn client_vanished(e: StoreError) -> OAuthError {
+    if e.is_foreign_key_violation() {
+        OAuthError::invalid_client("Client authentication failed.")
+    } else {
+        e.into()
+    }
 }
 
 /// Writes a new access token, and a refresh token in `family` when one is asked for.
@@ -180,16 +189,18 @@ fn password_grant(
     let refresh = app.allows_grant("refresh_token");
     let family = uuid::Uuid::new_v4().to_string();
     let scope_text = scope.to_string();
-    let response = conn.transaction::<_, StoreError, _>(|conn| {
-        store_tokens(
-            conn,
-            state,
-            app,
-            Some(user.id),
-            &scope,
-            refresh.then_some((family.as_str(), scope_text.as_str())),
-        )
-    })?;
+    let response = conn
+        .transaction::<_, StoreError, _>(|conn| {
+            store_tokens(
+                conn,
+                state,
+                app,
+                Some(user.id),
+                &scope,
+                refresh.then_some((family.as_str(), scope_text.as_str())),
+            )
+        })
+        .map_err(client_vanished)?;
     Ok(response)
 }
 
@@ -242,23 +253,25 @@ fn refresh_token_grant(
 
     // The claim is the first statement, so the transaction takes the write lock at once
     // (SQLite) and exactly one of several concurrent refreshes wins.
-    let outcome = conn.transaction::<_, StoreError, _>(|conn| {
-        if !tokens::claim_refresh(conn, old.id, at)? {
-            return Ok(None);
-        }
-        if let Some(access_id) = old.access_token_id {
-            tokens::revoke_access(conn, access_id, at)?;
-        }
-        store_tokens(
-            conn,
-            state,
-            app,
-            Some(old.user_id),
-            &scope,
-            Some((old.family_id.as_str(), old.scope.as_str())),
-        )
-        .map(Some)
-    })?;
+    let outcome = conn
+        .transaction::<_, StoreError, _>(|conn| {
+            if !tokens::claim_refresh(conn, old.id, at)? {
+                return Ok(None);
+            }
+            if let Some(access_id) = old.access_token_id {
+                tokens::revoke_access(conn, access_id, at)?;
+            }
+            store_tokens(
+                conn,
+                state,
+                app,
+                Some(old.user_id),
+                &scope,
+                Some((old.family_id.as_str(), old.scope.as_str())),
+            )
+            .map(Some)
+        })
+        .map_err(client_vanished)?;
     outcome.ok_or_else(invalid)
 }
 
@@ -269,5 +282,5 @@ fn client_credentials_grant(
     form: &Form,
 ) -> Result<TokenResponse, OAuthError> {
     let scope = resolve_scope(state, app, form.get("scope"))?;
-    Ok(store_tokens(conn, state, app, None, &scope, None)?)
+    store_tokens(conn, state, app, None, &scope, None).map_err(client_vanished)
 }

@@ -10,6 +10,7 @@ use actix_web::{web, App, HttpServer};
 use shared::db::{self, Pool};
 use shared::secrets::PasswordHasher;
 
+use crate::client_auth::ClientAuthenticator;
 use crate::configuration::Settings;
 use crate::routes;
 use crate::throttle::LoginThrottle;
@@ -20,6 +21,7 @@ pub struct AppState {
     pub settings: Settings,
     pub hasher: PasswordHasher,
     pub throttle: LoginThrottle,
+    pub clients: ClientAuthenticator,
     pub issuer: String,
 }
 
@@ -45,6 +47,7 @@ impl Application {
                 limit: settings.login_failure_limit,
                 window_seconds: settings.login_failure_window_seconds,
             },
+            clients: ClientAuthenticator::new(settings.client_cache_seconds),
             hasher,
             settings,
         });

@@ -12,7 +12,9 @@ use shared::time::now;
 use shared::wire::IntrospectionResponse;
 
 use super::no_store;
-use crate::client_auth::{authenticate, authorization_scheme, presented_client, PresentedClient};
+use crate::client_auth::{
+    authorization_scheme, presented_client, ClientAuthenticator, PresentedClient,
+};
 use crate::form::{read_form, Form};
 use crate::startup::AppState;
 
@@ -38,10 +40,14 @@ fn unauthorized(bearer: bool) -> HttpResponse {
         })
 }
 
-fn caller_may_introspect(conn: &mut DbConnection, caller: &Caller) -> Result<bool, OAuthError> {
+fn caller_may_introspect(
+    clients: &ClientAuthenticator,
+    conn: &mut DbConnection,
+    caller: &Caller,
+) -> Result<bool, OAuthError> {
     match caller {
         Caller::Client(None) => Ok(false),
-        Caller::Client(Some(presented)) => match authenticate(conn, presented) {
+        Caller::Client(Some(presented)) => match clients.authenticate(conn, presented) {
             Ok(app) => Ok(app.is_confidential() && app.can_introspect),
             Err(e) if e.code == OAuthErrorCode::InvalidClient => Ok(false),
             Err(e) => Err(e),
@@ -93,7 +99,7 @@ pub async fn introspect_token(
     let answer = web::block(
         move || -> Result<Option<IntrospectionResponse>, OAuthError> {
             let mut conn = state.pool.get()?;
-            if !caller_may_introspect(&mut conn, &caller)? {
+            if !caller_may_introspect(&state.clients, &mut conn, &caller)? {
                 return Ok(None);
             }
             let token = Form::required(&form, "token")?;

@@ -8,7 +8,7 @@ use shared::secrets::sha256_hex;
 use shared::time::now;
 
 use super::no_store;
-use crate::client_auth::{presented_client, require_client};
+use crate::client_auth::presented_client;
 use crate::form::read_form;
 use crate::startup::AppState;
 
@@ -53,7 +53,7 @@ pub async fn revoke_token(
     let state = state.into_inner();
     web::block(move || -> Result<(), OAuthError> {
         let mut conn = state.pool.get()?;
-        let app = require_client(&mut conn, client.as_ref())?;
+        let app = state.clients.require(&mut conn, client.as_ref())?;
         let hash = sha256_hex(form.required("token")?);
         // The hint only orders the search (RFC 7009 §2.1); an unknown hint is ignored.
         if form.get("token_type_hint") == Some("refresh_token") {

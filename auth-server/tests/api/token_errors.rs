@@ -314,3 +314,47 @@ on_both_backends!(
     malformed_bodies_are_invalid_request,
     the_token_endpoint_only_answers_post,
 );
+
+async fn a_client_deleted_while_its_authentication_is_cached_gets_invalid_client(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let res = app
+        .token(&app.machine, &[("grant_type", "client_credentials")])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut conn = app.pool.get().unwrap();
+    assert!(shared::db::applications::delete_by_client_id(&mut conn, "machine").unwrap());
+    let res = app
+        .token(&app.machine, &[("grant_type", "client_credentials")])
+        .await;
+    assert_eq!(
+        oauth_error(res).await,
+        (StatusCode::UNAUTHORIZED, "invalid_client".into())
+    );
+}
+
+async fn without_the_client_cache_a_new_secret_takes_effect_at_once(db: TestDatabase) {
+    let app = spawn_app_with(db, &[("CLIENT_CACHE_SECONDS", "0")]).await;
+    let res = app
+        .token(&app.machine, &[("grant_type", "client_credentials")])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut conn = app.pool.get().unwrap();
+    shared::db::applications::set_secret_hash(
+        &mut conn,
+        "machine",
+        &shared::secrets::sha256_hex("rotated"),
+    )
+    .unwrap();
+    let res = app
+        .token(&app.machine, &[("grant_type", "client_credentials")])
+        .await;
+    assert_eq!(
+        oauth_error(res).await,
+        (StatusCode::UNAUTHORIZED, "invalid_client".into())
+    );
+}
+
+on_both_backends!(
+    a_client_deleted_while_its_authentication_is_cached_gets_invalid_client,
+    without_the_client_cache_a_new_secret_takes_effect_at_once,
+);
