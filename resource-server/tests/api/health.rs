@@ -1,0 +1,38 @@
+use reqwest::StatusCode;
+use shared::on_both_backends;
+use shared::testing::TestDatabase;
+
+use crate::helpers::*;
+
+async fn health_and_readiness_answer_without_a_token(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    assert_eq!(app.get("/healthz", None).await.status(), StatusCode::OK);
+    assert_eq!(app.get("/readyz", None).await.status(), StatusCode::OK);
+    // A bearer token on an open route is not even looked at.
+    assert_eq!(
+        app.get("/healthz", Some("garbage")).await.status(),
+        StatusCode::OK
+    );
+}
+
+async fn readiness_fails_while_the_auth_server_is_away(db: TestDatabase) {
+    let url = format!("http://127.0.0.1:{}/o/introspect/", free_port());
+    let app = spawn_app_with(db, AuthServer::At(url), &[]).await;
+    assert_eq!(app.get("/healthz", None).await.status(), StatusCode::OK);
+    let (status, _, body) = parts(app.get("/readyz", None).await).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body["detail"].is_string());
+}
+
+async fn an_unknown_path_is_a_json_404(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let (status, _, body) = parts(app.get("/nowhere/", None).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["detail"], "Not found.");
+}
+
+on_both_backends!(
+    health_and_readiness_answer_without_a_token,
+    readiness_fails_while_the_auth_server_is_away,
+    an_unknown_path_is_a_json_404,
+);

@@ -1,0 +1,15 @@
+//! The resource server over real HTTP, with a real auth server (or a stand-in for failure
+//! modes) and a real database, on SQLite and on PostgreSQL.
+
+mod albums;
+mod authentication;
+mod bodies;
+mod cli;
+mod groups;
+mod health;
+mod helpers;
+mod introspection;
+mod openapi;
+mod pagination;
+mod songs;
+mod users;

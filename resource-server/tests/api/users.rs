@@ -1,0 +1,309 @@
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use shared::on_both_backends;
+use shared::testing::TestDatabase;
+
+use crate::helpers::*;
+
+fn assert_no_secret(body: &Value) {
+    let text = body.to_string();
+    assert!(!text.contains("password"), "{text}");
+    assert!(!text.contains("$2"), "a bcrypt hash leaked: {text}");
+}
+
+async fn creating_a_user_with_json_answers_201_without_the_password(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let token = app.token("write").await;
+    let res = app
+        .post_json(
+            "/users/",
+            Some(&token),
+            &json!({"username": "ann", "password": "s3cret-pw", "email": "ann@example.com", "first_name": "Ann", "extra": 1}),
+        )
+        .await;
+    let (status, _, body) = parts(res).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_no_secret(&body);
+    assert_eq!(body["username"], "ann");
+    assert_eq!(body["email"], "ann@example.com");
+    assert_eq!(body["first_name"], "Ann");
+    assert_eq!(body["last_name"], "");
+    assert!(body["id"].is_i64());
+}
+
+async fn a_created_user_can_log_in_with_the_stored_bcrypt_hash(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let token = app.token("write").await;
+    let res = app
+        .send_form(
+            Method::POST,
+            "/users/",
+            Some(&token),
+            &[("username", "bob"), ("password", "  spaced pw  ")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let mut conn = app.pool.get().unwrap();
+    let stored = shared::db::users::find_by_username(&mut conn, "bob")
+        .unwrap()
+        .unwrap();
+    assert!(stored.password_hash.starts_with("$2"));
+    assert!(!stored.password_hash.contains("spaced"));
+    // The password keeps its spaces, and the auth server accepts it.
+    app.token_for("bob", "  spaced pw  ", "read").await;
+}
+
+async fn a_taken_username_is_a_field_error(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let token = app.token("write").await;
+    let res = app
+        .post_json(
+            "/users/",
+            Some(&token),
+            &json!({"username": "tue", "password": "x"}),
+        )
+        .await;
+    assert_field_errors(
+        res,
+        json!({"username": ["A user with that username already exists."]}),
+    )
+    .await;
+}
+
+async fn every_invalid_field_is_reported_at_once(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let token = app.token("write").await;
+    let res = app
+        .post_json(
+            "/users/",
+            Some(&token),
+            &json!({"username": "no spaces!", "email": "not-an-email", "first_name": "x".repeat(151)}),
+        )
+        .await;
+    assert_field_errors(
+        res,
+        json!({
+            "username": ["Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."],
+            "password": ["This field is required."],
+            "email": ["Enter a valid email address."],
+            "first_name": ["Ensure this field has no more than 150 characters."],
+        }),
+    )
+    .await;
+    let res = app
+        .post_json(
+            "/users/",
+            Some(&token),
+            &json!({"username": "u".repeat(151), "password": ""}),
+        )
+        .await;
+    assert_field_errors(
+        res,
+        json!({
+            "username": ["Ensure this field has no more than 150 characters."],
+            "password": ["This field may not be blank."],
+        }),
+    )
+    .await;
+    let res = app
+        .post_json(
+            "/users/",
+            Some(&token),
+            &json!({"username": ["a"], "password": null}),
+        )
+        .await;
+    assert_field_errors(
+        res,
+        json!({"username": ["Not a valid string."], "password": ["This field may not be null."]}),
+    )
+    .await;
+}
+
+async fn users_are_listed_and_filtered_exactly(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    app.add_user("ann", "pw");
+    app.add_user("annabel", "pw");
+    let token = app.token("read").await;
+    let (status, _, body) = parts(app.get("/users/", Some(&token)).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["count"], 3);
+    assert_no_secret(&body);
+    let (_, _, body) = parts(app.get("/users/?username=ann", Some(&token)).await).await;
+    assert_eq!(body["count"], 1);
+    assert_eq!(body["results"][0]["username"], "ann");
+    let (_, _, body) = parts(
+        app.get("/users/?email=annabel%40example.com", Some(&token))
+            .await,
+    )
+    .await;
+    assert_eq!(body["count"], 1);
+    assert_eq!(body["results"][0]["username"], "annabel");
+    let (_, _, body) = parts(app.get("/users/?username=an", Some(&token)).await).await;
+    assert_eq!(body["count"], 0);
+}
+
+async fn one_user_is_shown_and_a_missing_or_malformed_id_is_404(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let token = app.token("read").await;
+    let (status, _, body) = parts(
+        app.get(&format!("/users/{}/", app.user_id), Some(&token))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({"id": app.user_id, "username": "tue", "email": "tue@example.com", "first_name": "", "last_name": ""})
+    );
+    for path in [
+        "/users/999999/",
+        "/users/abc/",
+        "/users/99999999999/",
+        "/users/-1/",
+    ] {
+        let (status, _, body) = parts(app.get(path, Some(&token)).await).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(body, json!({"detail": "Not found."}));
+    }
+}
+
+async fn a_user_may_change_themselves(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let token = app.token("write").await;
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &format!("/users/{}/", app.user_id),
+            Some(&token),
+            &json!({"last_name": "Nguyen", "password": "new-password-1"}),
+        )
+        .await;
+    let (status, _, body) = parts(res).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["last_name"], "Nguyen");
+    assert_eq!(body["username"], "tue");
+    assert_no_secret(&body);
+    app.token_for("tue", "new-password-1", "read").await;
+}
+
+async fn changing_someone_else_needs_change_user(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let other = app.add_user("other", "pw");
+    let token = app.token("write").await;
+    let path = format!("/users/{other}/");
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            Some(&token),
+            &json!({"first_name": "Hacked"}),
+        )
+        .await;
+    assert_permission_denied(res).await;
+    app.grant(app.user_id, &["change_user"]);
+    let res = app
+        .send_form(
+            Method::PATCH,
+            &path,
+            Some(&token),
+            &[("first_name", "Olga")],
+        )
+        .await;
+    let (status, _, body) = parts(res).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["first_name"], "Olga");
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            Some(&token),
+            &json!({"username": "tue"}),
+        )
+        .await;
+    assert_field_errors(
+        res,
+        json!({"username": ["A user with that username already exists."]}),
+    )
+    .await;
+    let res = app
+        .send_json(Method::PATCH, "/users/424242/", Some(&token), &json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+async fn deleting_checks_the_permission_before_looking_the_user_up(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let other = app.add_user("other", "pw");
+    let token = app.token("write").await;
+    // Without delete_user, a missing user and an existing one look the same.
+    assert_permission_denied(app.delete("/users/424242/", Some(&token)).await).await;
+    assert_permission_denied(app.delete(&format!("/users/{other}/"), Some(&token)).await).await;
+    app.grant(app.user_id, &["delete_user"]);
+    assert_eq!(
+        app.delete("/users/424242/", Some(&token)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let res = app.delete(&format!("/users/{other}/"), Some(&token)).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(res.text().await.unwrap(), "");
+    let read = app.token("read").await;
+    assert_eq!(
+        app.get(&format!("/users/{other}/"), Some(&read))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+async fn a_read_only_token_cannot_create_users(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let token = app.token("read").await;
+    let res = app
+        .post_json(
+            "/users/",
+            Some(&token),
+            &json!({"username": "x", "password": "y"}),
+        )
+        .await;
+    assert_insufficient_scope(res, "write").await;
+    let write = app.token("write").await;
+    assert_insufficient_scope(app.get("/users/", Some(&write)).await, "read").await;
+}
+
+async fn a_method_the_route_lacks_is_405_after_the_policy(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    assert_not_authenticated(
+        app.request(Method::PUT, "/users/1/", None)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let token = app.token("write").await;
+    let res = app
+        .send_json(
+            Method::PUT,
+            &format!("/users/{}/", app.user_id),
+            Some(&token),
+            &json!({}),
+        )
+        .await;
+    let status = res.status();
+    let allow = res.headers()["allow"].to_str().unwrap().to_string();
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(allow, "GET, PATCH, DELETE");
+}
+
+on_both_backends!(
+    creating_a_user_with_json_answers_201_without_the_password,
+    a_created_user_can_log_in_with_the_stored_bcrypt_hash,
+    a_taken_username_is_a_field_error,
+    every_invalid_field_is_reported_at_once,
+    users_are_listed_and_filtered_exactly,
+    one_user_is_shown_and_a_missing_or_malformed_id_is_404,
+    a_user_may_change_themselves,
+    changing_someone_else_needs_change_user,
+    deleting_checks_the_permission_before_looking_the_user_up,
+    a_read_only_token_cannot_create_users,
+    a_method_the_route_lacks_is_405_after_the_policy,
+);
