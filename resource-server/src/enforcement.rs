@@ -2,9 +2,9 @@
 //! scopes it lacks), then the model permission (403), and only then does the handler look any
 //! object up, so a caller without `delete_user` learns nothing about which users exist.
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
+use actix_web::http::{header, Method};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use shared::db::{users, Pool};
@@ -34,38 +34,59 @@ pub fn resource(
         }));
     for op in route.operations {
         resource = resource.route((op.handler)(web::method(op.method.clone())));
+        // Like Django, every GET view also answers HEAD; actix-web sends the headers only.
+        if op.method == Method::GET {
+            resource = resource.route((op.handler)(web::head()));
+        }
     }
     resource.wrap(from_fn(move |req, next| enforce(route, req, next)))
 }
 
+/// Lets the request through to its handler, or answers the refusal itself so that the access
+/// log records it like any other response.
 async fn enforce(
     route: &'static Route,
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    match authorize(route, &req).await {
+        Ok(Some(principal)) => {
+            req.extensions_mut().insert(principal);
+        }
+        Ok(None) => {}
+        Err(refusal) => return Ok(req.error_response(refusal)),
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// Who the request acts for, once the route's policy and model permission allow it; `None` on
+/// an open route.
+async fn authorize(
+    route: &'static Route,
+    req: &ServiceRequest,
+) -> Result<Option<Principal>, ApiError> {
     let method = req.method().clone();
     let policy = route.policy_for(&method);
     if policy == Policy::Open {
-        return next.call(req).await;
+        return Ok(None);
     }
-    let introspector = app_data::<Introspector>(&req)?;
+    let introspector = app_data::<Introspector>(req)?;
     let principal = Principal::authenticate(req.headers(), &introspector).await?;
     match policy.check(&method, principal.caller()) {
         Decision::Allow => {}
-        Decision::NotAuthenticated => return Err(ApiError::NotAuthenticated.into()),
-        Decision::InsufficientScope(scope) => return Err(ApiError::InsufficientScope(scope).into()),
-        Decision::Refused => return Err(ApiError::PermissionDenied.into()),
+        Decision::NotAuthenticated => return Err(ApiError::NotAuthenticated),
+        Decision::InsufficientScope(scope) => return Err(ApiError::InsufficientScope(scope)),
+        Decision::Refused => return Err(ApiError::PermissionDenied),
     }
     let codename = route
         .operation(&method)
         .and_then(|op| op.model_permission)
         .and_then(|p| p.codename(&method));
     if let Some(codename) = codename {
-        let pool = app_data::<Pool>(&req)?;
+        let pool = app_data::<Pool>(req)?;
         require_permission(&pool, principal.user_id(), codename).await?;
     }
-    req.extensions_mut().insert(principal);
-    next.call(req).await
+    Ok(Some(principal))
 }
 
 /// Django's `has_perm` for the token's user. A token that acts for no user (client

@@ -15,6 +15,13 @@ use crate::openapi::OpenApiDocument;
 use crate::route_table;
 use crate::routes::health::AuthServerHealth;
 
+/// The access log: method, path, status, size, time. Never the query string (a client may put a
+/// token there, though it is not accepted) nor the Authorization header.
+fn access_log() -> Logger {
+    Logger::new(r#"%a "%{method}xi %U" %s %b %T"#)
+        .custom_request_replace("method", |req| req.method().to_string())
+}
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -53,8 +60,11 @@ impl Application {
         let openapi = web::Data::new(openapi);
         let server = HttpServer::new(move || {
             App::new()
-                // The token is in a header Logger's default format does not print.
-                .wrap(Logger::default())
+                .wrap(access_log())
+                // A path segment that is not UTF-8 is a missing object, in the contract's shape.
+                .app_data(
+                    web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
+                )
                 .app_data(pool.clone())
                 .app_data(introspector.clone())
                 .app_data(hasher.clone())

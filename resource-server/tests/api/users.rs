@@ -294,7 +294,47 @@ async fn a_method_the_route_lacks_is_405_after_the_policy(db: TestDatabase) {
     assert_eq!(allow, "GET, PATCH, DELETE");
 }
 
+async fn head_answers_like_get_without_a_body(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    assert_not_authenticated_head(
+        app.request(Method::HEAD, "/users/", None)
+            .send()
+            .await
+            .unwrap(),
+    );
+    let token = app.token("read").await;
+    let res = app
+        .request(Method::HEAD, "/users/", Some(&token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.text().await.unwrap(), "");
+    let write = app.token("write").await;
+    let res = app
+        .request(Method::HEAD, "/users/", Some(&write))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+fn assert_not_authenticated_head(res: reqwest::Response) {
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(res.headers()["www-authenticate"], r#"Bearer realm="api""#);
+}
+
+async fn a_path_id_that_is_not_utf8_is_404(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let token = app.token("read").await;
+    let (status, _, body) = parts(app.get("/users/%FF%FE/", Some(&token)).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, json!({"detail": "Not found."}));
+}
+
 on_both_backends!(
+    head_answers_like_get_without_a_body,
+    a_path_id_that_is_not_utf8_is_404,
     creating_a_user_with_json_answers_201_without_the_password,
     a_created_user_can_log_in_with_the_stored_bcrypt_hash,
     a_taken_username_is_a_field_error,
