@@ -6,10 +6,24 @@ use resource_server::route_table;
 use resource_server::startup::Application;
 use shared::config::Vars;
 
-/// The REST API: users, groups, albums and songs, guarded by OAuth scopes. Configured by
-/// environment variables (RESOURCE_BIND, DATABASE_URL, INTROSPECTION_URL, ...).
+const ENVIRONMENT: &str = "\
+Environment:
+  RESOURCE_BIND                  address to serve on [default: 127.0.0.1:8001]
+  DATABASE_URL                   sqlite://path or postgres://user:pass@host/db [default: sqlite://data/oauth.sqlite3]
+  DATABASE_POOL_SIZE             database connections [default: 10]
+  BCRYPT_COST                    cost of the password hashes of created users [default: 12]
+  INTROSPECTION_URL              the auth server's introspection endpoint [default: http://127.0.0.1:8000/o/introspect/]
+  INTROSPECTION_CLIENT_ID        this server's client at the auth server, allowed to introspect [required]
+  INTROSPECTION_CLIENT_SECRET    its secret [required]
+  INTROSPECTION_CACHE_SECONDS    how long an answer is reused, never past the token's expiry; 0 = off [default: 5]
+  INTROSPECTION_CACHE_CAPACITY   answers kept at most [default: 100000]
+  INTROSPECTION_TIMEOUT_MS       bound on connecting to and hearing from the auth server [default: 2000]
+  RUST_LOG                       log filter [default: info]";
+
+/// The REST API: users, groups, albums and songs, guarded by OAuth scopes checked by
+/// introspection at the auth server.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version, about, after_help = ENVIRONMENT)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
