@@ -376,37 +376,54 @@ pub fn mount(cfg: &mut web::ServiceConfig) {
     }
 }
 
+/// Methods a view might be asked for; those a route does not serve are listed when its policy
+/// refuses them outright (403 rather than 405).
+const COMMON_METHODS: [Method; 5] = [
+    Method::GET,
+    Method::POST,
+    Method::PUT,
+    Method::PATCH,
+    Method::DELETE,
+];
+
 /// The table as `resource-server routes` prints it, one line per path and method, in the
-/// manner of django-extensions' show_urls.
+/// manner of django-extensions' show_urls: path, method, handler, policy.
 pub fn listing() -> String {
-    let rows: Vec<[String; 4]> = ROUTES
-        .iter()
-        .flat_map(|route| {
-            route.operations.iter().map(move |op| {
-                let mut policy = route.policy_for(&op.method).to_string();
-                if let Some(codename) = op.model_permission.and_then(|p| p.codename(&op.method)) {
-                    policy.push_str(&format!(" + ModelPermission({codename})"));
-                }
-                [
-                    route.path.to_string(),
-                    op.method.to_string(),
-                    policy,
-                    op.name.to_string(),
-                ]
-            })
-        })
-        .collect();
+    let mut rows: Vec<[String; 4]> = Vec::new();
+    for route in ROUTES {
+        for op in route.operations {
+            let mut policy = route.policy_for(&op.method).to_string();
+            if let Some(codename) = op.model_permission.and_then(|p| p.codename(&op.method)) {
+                policy.push_str(&format!(" + ModelPermission({codename})"));
+            }
+            rows.push([
+                route.path.to_string(),
+                op.method.to_string(),
+                op.name.to_string(),
+                policy,
+            ]);
+        }
+        let refused: Vec<&str> = COMMON_METHODS
+            .iter()
+            .filter(|m| route.operation(m).is_none() && route.policy.requirements(m).is_none())
+            .map(Method::as_str)
+            .collect();
+        if !refused.is_empty() {
+            rows.push([
+                route.path.to_string(),
+                refused.join(","),
+                "(refused: 403)".to_string(),
+                route.policy.to_string(),
+            ]);
+        }
+    }
     let widths: Vec<usize> = (0..3)
         .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
-    for row in &rows {
+    for [path, method, name, policy] in &rows {
         out.push_str(&format!(
-            "{:<w0$}  {:<w1$}  {:<w2$}  {}\n",
-            row[0],
-            row[1],
-            row[2],
-            row[3],
+            "{path:<w0$}  {method:<w1$}  {name:<w2$}  {policy}\n",
             w0 = widths[0],
             w1 = widths[1],
             w2 = widths[2],
@@ -476,9 +493,10 @@ mod tests {
             listing.contains("IsAuthenticatedOrTokenHasScope(groups) + ModelPermission(add_group)")
         );
         assert!(listing.contains("ModelPermission(delete_user)"));
+        assert!(listing.contains("POST,PATCH  (refused: 403)"));
         assert_eq!(
             listing.lines().count(),
-            ROUTES.iter().map(|r| r.operations.len()).sum::<usize>()
+            ROUTES.iter().map(|r| r.operations.len()).sum::<usize>() + 1
         );
     }
 }
