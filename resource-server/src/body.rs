@@ -83,8 +83,11 @@ impl FromRequest for Body {
 }
 
 fn parse(format: Format, bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    // An empty body is no fields, whatever it claims to be, as in Django REST framework.
+    if bytes.is_empty() {
+        return Ok(Map::new());
+    }
     match format {
-        Format::Unstated if bytes.is_empty() => Ok(Map::new()),
         Format::Unstated => Err(ApiError::UnsupportedMediaType(String::new())),
         Format::Json => parse_json(bytes),
         Format::Form => parse_form(bytes),
@@ -159,6 +162,7 @@ mod tests {
     #[test]
     fn an_empty_body_needs_no_content_type() {
         assert!(parse(Format::Unstated, b"").unwrap().is_empty());
+        assert!(parse(Format::Json, b"").unwrap().is_empty());
         assert!(matches!(
             parse(Format::Unstated, b"a=b"),
             Err(ApiError::UnsupportedMediaType(_))

@@ -5,7 +5,6 @@ use actix_web::http::header::{HeaderMap, AUTHORIZATION};
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use shared::error::ApiError;
 use shared::policy::Caller;
-use shared::scopes::ScopeSet;
 
 use crate::introspection::{ActiveToken, IntrospectionError, Introspector, TokenStatus};
 
@@ -85,13 +84,6 @@ impl Principal {
         match self {
             Self::Anonymous => Caller::Anonymous,
             Self::Token(t) => Caller::Token(&t.scopes),
-        }
-    }
-
-    pub fn scopes(&self) -> Option<&ScopeSet> {
-        match self {
-            Self::Anonymous => None,
-            Self::Token(t) => Some(&t.scopes),
         }
     }
 

@@ -148,7 +148,27 @@ async fn no_client_input_produces_a_server_error(db: TestDatabase) {
     }
 }
 
+async fn an_empty_body_is_no_fields_whatever_its_type(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let token = app.token("read write albums").await;
+    let album = app.create_album(&token, "Kept").await;
+    let path = format!("/albums/{}/", album["id"]);
+    for ct in [Some("application/json"), None] {
+        let mut req = app.request(Method::PATCH, &path, Some(&token));
+        if let Some(ct) = ct {
+            req = req.header("Content-Type", ct);
+        }
+        let (status, _, body) = parts(req.send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{ct:?}");
+        assert_eq!(body, album);
+    }
+    let (status, _, body) = parts(raw(&app, &token, Some("application/json"), vec![]).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["name"], json!(["This field is required."]));
+}
+
 on_both_backends!(
+    an_empty_body_is_no_fields_whatever_its_type,
     a_body_neither_json_nor_form_is_415,
     json_with_a_charset_or_a_json_suffix_is_accepted,
     malformed_bodies_are_400_with_a_detail,
