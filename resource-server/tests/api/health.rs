@@ -36,3 +36,46 @@ on_both_backends!(
     readiness_fails_while_the_auth_server_is_away,
     an_unknown_path_is_a_json_404,
 );
+
+/// PostgreSQL only: the server's database connections are cut under it. A request that meets a
+/// dead connection is a 503, never a 500.
+async fn a_lost_database_connection_is_503_not_500(db: TestDatabase) {
+    if !db.is_postgres() {
+        return;
+    }
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "active": true, "scope": "read albums", "sub": "1", "exp": shared::time::now() + 3600,
+            })),
+        )
+        .mount(&server)
+        .await;
+    let app = spawn_app_with(
+        db,
+        AuthServer::At(format!("{}/o/introspect/", server.uri())),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        app.get("/albums/", Some("t")).await.status(),
+        StatusCode::OK
+    );
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = app.pool.get().unwrap();
+        diesel::sql_query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .execute(&mut *conn)
+        .unwrap();
+    }
+    let res = app.get("/albums/", Some("t")).await;
+    let (status, _, body) = parts(res).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(body["detail"].is_string());
+}
+
+on_both_backends!(a_lost_database_connection_is_503_not_500);
