@@ -166,7 +166,9 @@ fn password_grant(
     let mut conn = state.pool.get()?;
     let user = users::find_by_login(&mut conn, login)?;
     let key = account_key(user.as_ref(), login);
-    let locked = state.throttle.is_locked(&mut conn, &key, now())?;
+    // The attempt counts as a failure until it succeeds: recording it before the check means
+    // parallel guesses cannot all slip in under the limit.
+    let locked = state.throttle.register_attempt(&mut conn, &key, now())?;
     // No connection is held during the slow hash.
     drop(conn);
 
@@ -175,16 +177,11 @@ fn password_grant(
     let password_ok = state
         .hasher
         .verify(password, user.as_ref().map(|u| u.password_hash.as_str()));
-    let mut conn = state.pool.get()?;
     let user = match user {
         Some(u) if password_ok && u.is_active && !locked => u,
-        _ => {
-            if !locked {
-                state.throttle.record_failure(&mut conn, &key, now())?;
-            }
-            return Err(OAuthError::invalid_grant(BAD_CREDENTIALS));
-        }
+        _ => return Err(OAuthError::invalid_grant(BAD_CREDENTIALS)),
     };
+    let mut conn = state.pool.get()?;
     state.throttle.record_success(&mut conn, &key)?;
     let refresh = app.allows_grant("refresh_token");
     let family = uuid::Uuid::new_v4().to_string();

@@ -21,25 +21,20 @@ pub fn account_key(user: Option<&User>, login: &str) -> String {
 }
 
 impl LoginThrottle {
-    pub fn is_locked(
+    /// Records an attempt as a failure and tells whether the account is now over its limit
+    /// within the window (this attempt included).
+    pub fn register_attempt(
         &self,
         conn: &mut DbConnection,
         key: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
+        login_failures::record(conn, key, now)?;
         let failures = login_failures::count_since(conn, key, now - self.window_seconds)?;
-        Ok(failures >= self.limit)
+        Ok(failures > self.limit)
     }
 
-    pub fn record_failure(
-        &self,
-        conn: &mut DbConnection,
-        key: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        Ok(login_failures::record(conn, key, now)?)
-    }
-
+    /// A correct password while not locked: the account's failures are forgiven.
     pub fn record_success(&self, conn: &mut DbConnection, key: &str) -> Result<(), StoreError> {
         Ok(login_failures::clear(conn, key)?)
     }
