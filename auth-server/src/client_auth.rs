@@ -184,3 +184,70 @@ fn check_credentials(
     }
     Ok(app)
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::header::HeaderValue;
+    use actix_web::test::TestRequest;
+    use base64::Engine;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn request_with_authorization(value: HeaderValue) -> HttpRequest {
+        TestRequest::default()
+            .insert_header((header::AUTHORIZATION, value))
+            .to_http_request()
+    }
+
+    fn basic(id: &str, secret: &str) -> HeaderValue {
+        let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let raw = format!("{}:{}", encode(id), encode(secret));
+        HeaderValue::from_str(&format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn credentials_in_both_places_are_invalid_request() {
+        let req = request_with_authorization(basic("demo", "secret"));
+        let form = Form::parse(b"client_id=demo").unwrap();
+        assert_eq!(
+            presented_client(&req, &form).unwrap_err().code.as_str(),
+            "invalid_request"
+        );
+    }
+
+    #[test]
+    fn a_secret_never_shows_in_debug_output() {
+        let req = request_with_authorization(basic("demo", "hunter2-secret"));
+        let presented = presented_client(&req, &Form::default()).unwrap().unwrap();
+        assert!(!format!("{presented:?}").contains("hunter2"));
+    }
+
+    proptest! {
+        #[test]
+        fn any_authorization_header_is_parsed_or_refused_without_panicking(value in "\\PC{0,200}") {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                let _ = presented_client(&request_with_authorization(value), &Form::default());
+            }
+        }
+
+        #[test]
+        fn any_basic_payload_is_parsed_or_refused_without_panicking(payload in prop::collection::vec(any::<u8>(), 0..100)) {
+            let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(payload));
+            let _ = presented_client(&request_with_authorization(HeaderValue::from_str(&value).unwrap()), &Form::default());
+        }
+
+        #[test]
+        fn form_encoded_basic_credentials_decode_to_what_was_sent(id in "\\PC{1,30}", secret in "\\PC{1,40}") {
+            let req = request_with_authorization(basic(&id, &secret));
+            let presented = presented_client(&req, &Form::default()).unwrap().unwrap();
+            prop_assert_eq!(presented.client_id, id);
+            prop_assert_eq!(presented.secret, Some(secret));
+            prop_assert!(presented.via_basic);
+        }
+    }
+}

@@ -84,6 +84,27 @@ pub async fn read_form(req: &HttpRequest, mut payload: web::Payload) -> Result<F
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_body_parses_or_is_invalid_request(body in prop::collection::vec(any::<u8>(), 0..512)) {
+            if let Err(e) = Form::parse(&body) {
+                prop_assert_eq!(e.code.as_str(), "invalid_request");
+            }
+        }
+
+        #[test]
+        fn encoded_parameters_come_back_as_sent(
+            params in prop::collection::btree_map("[a-z_]{1,12}", "\\PC{1,40}", 0..6)
+        ) {
+            let body = serde_urlencoded::to_string(&params).unwrap();
+            let form = Form::parse(body.as_bytes()).unwrap();
+            for (k, v) in &params {
+                prop_assert_eq!(form.get(k), Some(v.as_str()));
+            }
+        }
+    }
 
     #[test]
     fn a_repeated_parameter_is_invalid_request() {

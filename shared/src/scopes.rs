@@ -95,6 +95,24 @@ impl fmt::Display for ScopeSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_string_parses_or_is_refused_and_a_parsed_set_round_trips(s in "\\PC{0,64}") {
+            if let Ok(set) = ScopeSet::parse(&s) {
+                prop_assert_eq!(ScopeSet::parse(&set.to_string()).unwrap(), set);
+            }
+        }
+
+        #[test]
+        fn every_well_formed_scope_token_is_kept(tokens in prop::collection::vec("[!#-\\[\\]-~]{1,12}", 0..6)) {
+            let set = ScopeSet::parse(&tokens.join(" ")).unwrap();
+            for t in &tokens {
+                prop_assert!(set.contains(t));
+            }
+        }
+    }
 
     #[test]
     fn parsing_splits_on_spaces_and_drops_duplicates() {

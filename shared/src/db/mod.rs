@@ -115,11 +115,15 @@ pub fn connect(url: &str, pool_size: u32) -> anyhow::Result<Pool> {
             }
         }
     }
+    // diesel cannot tell that a PostgreSQL connection died with its server (is_broken only looks
+    // at transaction state), so each checkout pings it; otherwise dead connections would keep
+    // coming back after a database restart. An SQLite connection cannot die that way.
+    let ping_on_checkout = matches!(url, DatabaseUrl::Postgres(_));
     let pool = r2d2::Pool::builder()
         .max_size(pool_size)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(5))
-        .test_on_check_out(false)
+        .test_on_check_out(ping_on_checkout)
         .build(ConnectionManager::new(url))
         .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
     Ok(pool)
