@@ -45,11 +45,13 @@ pub fn authorization_scheme(req: &HttpRequest) -> Option<String> {
     )
 }
 
-/// RFC 6749 §2.3.1: the Basic user-id and password are form-urlencoded before base64.
+/// RFC 6749 §2.3.1: the Basic user-id and password are form-urlencoded before base64. A NUL
+/// character is no part of any client_id or secret (and PostgreSQL cannot compare text with one).
 fn form_decode(s: &str) -> Option<String> {
     percent_decode_str(&s.replace('+', " "))
         .decode_utf8()
         .ok()
+        .filter(|c| !c.contains('\0'))
         .map(|c| c.into_owned())
 }
 
@@ -225,6 +227,16 @@ mod tests {
         let req = request_with_authorization(basic("demo", "hunter2-secret"));
         let presented = presented_client(&req, &Form::default()).unwrap().unwrap();
         assert!(!format!("{presented:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn a_nul_character_in_basic_credentials_is_invalid_client() {
+        for (id, secret) in [("demo\0", "s"), ("demo", "s\0"), ("\0", "")] {
+            let req = request_with_authorization(basic(id, secret));
+            let err = presented_client(&req, &Form::default()).unwrap_err();
+            assert_eq!(err.code.as_str(), "invalid_client", "{id:?}:{secret:?}");
+            assert!(err.basic_challenge);
+        }
     }
 
     proptest! {

@@ -1,5 +1,7 @@
 //! Reading `application/x-www-form-urlencoded` request bodies the way RFC 6749 asks: a size
-//! limit, one value per parameter, and an empty value treated as if it were absent.
+//! limit, one value per parameter, and an empty value treated as if it were absent. No parameter
+//! of RFC 6749 Appendix A may hold a NUL character, and PostgreSQL cannot compare text holding
+//! one, so a NUL anywhere is `invalid_request` rather than a failed query.
 
 use std::collections::HashMap;
 
@@ -29,6 +31,12 @@ impl Form {
         }
         let mut params = HashMap::new();
         for (key, value) in form_urlencoded::parse(body) {
+            if key.contains('\0') || value.contains('\0') {
+                return Err(OAuthError::invalid_request(format!(
+                    "The parameter {} contains a NUL character.",
+                    key.replace('\0', "")
+                )));
+            }
             if params.contains_key(key.as_ref()) {
                 return Err(OAuthError::invalid_request(format!(
                     "The parameter {key} is included more than once."
@@ -127,6 +135,20 @@ mod tests {
         let shown = format!("{form:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("s3cr3t"));
         assert!(shown.contains("password"));
+    }
+
+    #[test]
+    fn a_nul_character_in_a_name_or_a_value_is_invalid_request() {
+        for body in [
+            &b"username=tue%00"[..],
+            b"password=a\0b",
+            b"client%00id=demo",
+            b"token=%00",
+        ] {
+            let err = Form::parse(body).unwrap_err();
+            assert_eq!(err.code.as_str(), "invalid_request", "{body:?}");
+            assert!(!err.description.contains('\0'));
+        }
     }
 
     #[test]

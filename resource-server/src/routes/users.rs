@@ -53,8 +53,8 @@ pub async fn list_users(
     let page = PageRequest::from_query(&query)?;
     let window = page.window()?;
     let filter = UserFilter {
-        username: optional_filter(&query, "username"),
-        email: optional_filter(&query, "email"),
+        username: optional_filter(&query, "username")?,
+        email: optional_filter(&query, "email")?,
     };
     let found = run(&pool, move |conn| Ok(users::list(conn, &filter, window)?)).await?;
     Ok(page.respond(
