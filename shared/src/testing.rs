@@ -2,7 +2,13 @@
 //! `OAUTH_TEST_POSTGRES_URL` names a PostgreSQL server, a database with a unique name that is
 //! dropped afterwards.
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use diesel::{Connection, PgConnection, QueryDsl, RunQueryDsl};
+
+use crate::db::{schema, Pool};
 
 pub const POSTGRES_ENV: &str = "OAUTH_TEST_POSTGRES_URL";
 
@@ -82,4 +88,86 @@ macro_rules! on_both_backends {
             }
         }
     )+};
+}
+
+/// Rows in every table, to show that a refused request changed nothing.
+pub fn row_counts(pool: &Pool) -> BTreeMap<&'static str, i64> {
+    use schema::*;
+    let mut conn = pool.get().expect("a connection");
+    let conn = &mut *conn;
+    let mut counts = BTreeMap::new();
+    macro_rules! count {
+        ($($table:ident),+) => {$(
+            counts.insert(
+                stringify!($table),
+                $table::table.count().get_result::<i64>(conn).expect("count rows"),
+            );
+        )+};
+    }
+    count!(
+        users,
+        groups,
+        permissions,
+        user_groups,
+        group_permissions,
+        applications,
+        access_tokens,
+        refresh_tokens,
+        albums,
+        songs
+    );
+    counts
+}
+
+/// One raw HTTP/1.1 exchange with `addr` (`host:port`), for requests no HTTP client sends:
+/// bytes that are not UTF-8, oversized heads, chunked bodies. The request should say
+/// `Connection: close`. Returns the status (0 when there was no answer) and the body. Runs on a
+/// blocking thread so that a server spawned on the test's runtime keeps being polled.
+pub async fn raw_http(addr: &str, request: &[u8]) -> (u16, String) {
+    let (addr, request) = (addr.to_string(), request.to_vec());
+    actix_web::rt::task::spawn_blocking(move || raw_http_blocking(&addr, &request))
+        .await
+        .expect("the raw HTTP exchange")
+}
+
+fn raw_http_blocking(addr: &str, request: &[u8]) -> (u16, String) {
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("a read timeout");
+    // The server may answer and close before reading everything: a failed write is expected
+    // then, and the answer is still in the socket to be read.
+    for piece in request.chunks(4096) {
+        if stream.write_all(piece).is_err() {
+            break;
+        }
+    }
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer);
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// A chunked request body of `total` bytes of `fill`, in chunks of 1 KiB.
+pub fn chunked_body(total: usize, fill: u8) -> Vec<u8> {
+    let mut out = Vec::with_capacity(total + total / 100 + 16);
+    let mut left = total;
+    while left > 0 {
+        let n = left.min(1024);
+        out.extend_from_slice(format!("{n:x}\r\n").as_bytes());
+        out.extend(std::iter::repeat_n(fill, n));
+        out.extend_from_slice(b"\r\n");
+        left -= n;
+    }
+    out.extend_from_slice(b"0\r\n\r\n");
+    out
 }

@@ -1,6 +1,7 @@
 //! The auth server over real HTTP against a real database, on SQLite and on PostgreSQL.
 
 mod helpers;
+mod hostile;
 mod introspection;
 mod metadata;
 mod revocation;

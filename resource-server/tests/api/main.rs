@@ -8,6 +8,7 @@ mod cli;
 mod groups;
 mod health;
 mod helpers;
+mod hostile;
 mod introspection;
 mod openapi;
 mod pagination;

@@ -1,0 +1,290 @@
+//! Hostile input at the auth server: NUL bytes, SQL-looking values, oversized heads, chunked
+//! bodies past the limit, bytes that are not UTF-8, parameters nobody asked for. Each gets a 4xx
+//! in the contract's format (or, for what the HTTP parser itself refuses, a bare 4xx), and no
+//! row is written.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use shared::on_both_backends;
+use shared::testing::{chunked_body, raw_http, row_counts, TestDatabase};
+
+use crate::helpers::*;
+
+fn addr(app: &TestApp) -> String {
+    app.base.trim_start_matches("http://").to_string()
+}
+
+async fn nul_bytes_in_any_parameter_are_invalid_request_and_store_nothing(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let before = row_counts(&app.pool);
+    let password = [
+        ("grant_type", "password"),
+        ("username", "tue"),
+        ("password", PASSWORD),
+        ("scope", "read"),
+    ];
+    for (i, name) in ["username", "password", "scope", "grant_type"]
+        .iter()
+        .enumerate()
+    {
+        let mut params = password.to_vec();
+        let poisoned = format!("{}\0x", params[i].1);
+        params[i] = (name, poisoned.as_str());
+        let res = app.token(&app.demo, &params).await;
+        assert_eq!(
+            oauth_error(res).await,
+            (StatusCode::BAD_REQUEST, "invalid_request".into()),
+            "{name}"
+        );
+    }
+    // client_id in the body, and a NUL in each endpoint's token parameter.
+    let secret = app.demo.secret.clone().unwrap();
+    let res = app
+        .post_form(
+            "/o/token/",
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "demo\0"),
+                ("client_secret", &secret),
+            ],
+        )
+        .await;
+    assert_eq!(oauth_error(res).await.1, "invalid_request");
+    for path in ["/o/introspect/", "/o/revoke_token/"] {
+        let res = app
+            .post_form(path, Some(&app.introspector), &[("token", "a\0b")])
+            .await;
+        assert_eq!(
+            oauth_error(res).await,
+            (StatusCode::BAD_REQUEST, "invalid_request".into()),
+            "{path}"
+        );
+    }
+    assert_eq!(row_counts(&app.pool), before);
+}
+
+async fn a_nul_byte_in_basic_credentials_is_invalid_client(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    for (id, secret) in [("demo%00", "x"), ("demo", "s%00"), ("%00", "%00")] {
+        let res = app
+            .http
+            .post(app.url("/o/token/"))
+            .basic_auth(id, Some(secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["www-authenticate"], r#"Basic realm="oauth""#);
+        assert_eq!(
+            oauth_error(res).await,
+            (StatusCode::UNAUTHORIZED, "invalid_client".into()),
+            "{id}:{secret}"
+        );
+    }
+}
+
+async fn sql_looking_values_are_only_wrong_credentials(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let before = row_counts(&app.pool);
+    for login in [
+        "' OR 1=1 --",
+        "tue' --",
+        "tue' OR '1'='1",
+        "\" OR \"\"=\"",
+        "tue'; DROP TABLE users; --",
+        "%' OR username LIKE '%",
+    ] {
+        for password in [PASSWORD, "' OR ''='"] {
+            let res = app
+                .token(
+                    &app.demo,
+                    &[
+                        ("grant_type", "password"),
+                        ("username", login),
+                        ("password", password),
+                    ],
+                )
+                .await;
+            assert_eq!(
+                oauth_error(res).await,
+                (StatusCode::BAD_REQUEST, "invalid_grant".into()),
+                "{login}"
+            );
+        }
+    }
+    let res = app
+        .token(
+            &app.demo,
+            &[
+                ("grant_type", "password"),
+                ("username", "tue"),
+                ("password", "' OR ''='"),
+            ],
+        )
+        .await;
+    assert_eq!(oauth_error(res).await.1, "invalid_grant");
+    let sneaky = Client {
+        id: "demo' --".into(),
+        secret: Some("' OR 1=1 --".into()),
+    };
+    let res = app
+        .token(&sneaky, &[("grant_type", "client_credentials")])
+        .await;
+    assert_eq!(oauth_error(res).await.1, "invalid_client");
+    for token in ["' OR 1=1 --", "%", "_", "*"] {
+        assert!(!app.is_active(token).await, "{token}");
+        let res = app
+            .post_form("/o/revoke_token/", Some(&app.demo), &[("token", token)])
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let res = app.refresh(&app.demo, "' OR revoked_at IS NULL --").await;
+    assert_eq!(oauth_error(res).await.1, "invalid_grant");
+    // Failed logins are counted (login_failures); nothing else is written.
+    assert_eq!(row_counts(&app.pool), before);
+}
+
+async fn a_body_sent_in_the_wrong_format_revokes_nothing(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let tokens = app.password_tokens("read").await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let secret = app.demo.secret.clone().unwrap();
+    for path in ["/o/revoke_token/", "/o/introspect/"] {
+        for (content_type, body) in [
+            ("application/json", format!(r#"{{"token":"{access}"}}"#)),
+            ("text/plain", format!("token={access}")),
+            ("multipart/form-data; boundary=x", format!("token={access}")),
+        ] {
+            let res = app
+                .http
+                .post(app.url(path))
+                .basic_auth("demo", Some(&secret))
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                oauth_error(res).await,
+                (StatusCode::BAD_REQUEST, "invalid_request".into()),
+                "{path} {content_type}"
+            );
+        }
+    }
+    assert!(app.is_active(access).await);
+}
+
+async fn parameters_nobody_asked_for_cannot_shape_the_grant(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let res = app
+        .token(
+            &app.demo,
+            &[
+                ("grant_type", "password"),
+                ("username", "tue"),
+                ("password", PASSWORD),
+                ("scope", "read"),
+                ("expires_in", "999999999"),
+                ("token_type", "mac"),
+                ("user_id", "999"),
+                ("is_superuser", "1"),
+                ("access_token", "chosen-by-the-client"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["expires_in"], 36000);
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["scope"], "read");
+    assert_ne!(body["access_token"], "chosen-by-the-client");
+    let seen = app.introspect(body["access_token"].as_str().unwrap()).await;
+    assert_eq!(seen["sub"], app.user_id.to_string());
+}
+
+async fn a_chunked_body_past_the_limit_is_refused_and_stores_nothing(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let before = row_counts(&app.pool);
+    let secret = app.demo.secret.clone().unwrap();
+    let basic = base64_basic("demo", &secret);
+    let mut request = format!(
+        "POST /o/token/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+         Authorization: {basic}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Transfer-Encoding: chunked\r\n\r\n"
+    )
+    .into_bytes();
+    let mut body = b"grant_type=client_credentials&pad=".to_vec();
+    body.extend(std::iter::repeat_n(b'a', 20 * 1024));
+    let mut chunked = Vec::new();
+    for piece in body.chunks(1024) {
+        chunked.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+        chunked.extend_from_slice(piece);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    request.extend(chunked);
+    let (status, body) = raw_http(&addr(&app), &request).await;
+    assert_eq!(status, 400, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["error"], "invalid_request");
+    assert_eq!(row_counts(&app.pool), before);
+    // A chunked body of filler only (no grant at all) is refused the same way.
+    let mut request = b"POST /o/introspect/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+        Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n"
+        .to_vec();
+    request.extend(chunked_body(40 * 1024, b'a'));
+    assert_eq!(raw_http(&addr(&app), &request).await.0, 400);
+}
+
+async fn oversized_heads_and_raw_bytes_are_4xx_without_a_crash(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let before = row_counts(&app.pool);
+    let pad = "a".repeat(200 * 1024);
+    let request =
+        format!("POST /o/token/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Pad: {pad}\r\n\r\n");
+    let (status, _) = raw_http(&addr(&app), request.as_bytes()).await;
+    assert_eq!(status, 431);
+    // An Authorization header of bytes that are not UTF-8 is no credentials at all.
+    let mut request = b"POST /o/token/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+        Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 29\r\n\
+        Authorization: Basic \xff\xfe\r\n\r\n"
+        .to_vec();
+    request.extend_from_slice(b"grant_type=client_credentials");
+    let (status, body) = raw_http(&addr(&app), &request).await;
+    assert_eq!(status, 401, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["error"], "invalid_client");
+    // A long but legal Basic header is a failed authentication.
+    let res = app
+        .http
+        .post(app.url("/o/token/"))
+        .basic_auth("x".repeat(8 * 1024), Some("y".repeat(8 * 1024)))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(oauth_error(res).await.1, "invalid_client");
+    assert_eq!(row_counts(&app.pool), before);
+    // The server still serves.
+    let res = app.http.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+fn base64_basic(id: &str, secret: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+    )
+}
+
+on_both_backends!(
+    nul_bytes_in_any_parameter_are_invalid_request_and_store_nothing,
+    a_nul_byte_in_basic_credentials_is_invalid_client,
+    sql_looking_values_are_only_wrong_credentials,
+    a_body_sent_in_the_wrong_format_revokes_nothing,
+    parameters_nobody_asked_for_cannot_shape_the_grant,
+    a_chunked_body_past_the_limit_is_refused_and_stores_nothing,
+    oversized_heads_and_raw_bytes_are_4xx_without_a_crash,
+);
