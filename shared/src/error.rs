@@ -54,6 +54,14 @@ impl From<diesel::result::Error> for StoreError {
             Error::DatabaseError(_, ref info) if info.message().contains("database is locked") => {
                 Self::Unavailable(info.message().to_string())
             }
+            // A COMMIT that failed and could not be rolled back either: what matters is why the
+            // commit failed, typically a connection lost at that very moment.
+            Error::RollbackErrorOnCommit { commit_error, .. } => Self::from(*commit_error),
+            // Diesel gives up on a connection whose rollback failed, which in practice means the
+            // connection is gone; the pool discards it and the next request gets a fresh one.
+            Error::BrokenTransactionManager => {
+                Self::Unavailable("the connection broke during a transaction".into())
+            }
             other => Self::Query(other),
         }
     }
@@ -332,5 +340,36 @@ impl ResponseError for ApiError {
                 detail(status, "A server error occurred.")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    use super::*;
+
+    #[test]
+    fn a_connection_lost_at_commit_is_unavailable_not_a_query_error() {
+        let lost = Error::RollbackErrorOnCommit {
+            rollback_error: Box::new(Error::BrokenTransactionManager),
+            commit_error: Box::new(Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection,
+                Box::new("server closed the connection unexpectedly".to_string()),
+            )),
+        };
+        assert!(matches!(StoreError::from(lost), StoreError::Unavailable(_)));
+        assert!(matches!(
+            StoreError::from(Error::BrokenTransactionManager),
+            StoreError::Unavailable(_)
+        ));
+        let constraint = Error::RollbackErrorOnCommit {
+            rollback_error: Box::new(Error::BrokenTransactionManager),
+            commit_error: Box::new(Error::DatabaseError(
+                DatabaseErrorKind::SerializationFailure,
+                Box::new("could not serialize".to_string()),
+            )),
+        };
+        assert!(matches!(StoreError::from(constraint), StoreError::Query(_)));
     }
 }
