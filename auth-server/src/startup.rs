@@ -75,6 +75,11 @@ impl Application {
         self.port
     }
 
+    /// Stops the server from elsewhere (tests stop an auth server under load this way).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }

@@ -1,5 +1,6 @@
 //! The auth server over real HTTP against a real database, on SQLite and on PostgreSQL.
 
+mod faults;
 mod helpers;
 mod hostile;
 mod introspection;

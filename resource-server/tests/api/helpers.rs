@@ -17,8 +17,8 @@ pub const ALL_SCOPES: &str =
     "read write groups albums music:read music:write update delete introspection";
 pub const RS_CLIENT_ID: &str = "resource-server";
 pub const RS_CLIENT_SECRET: &str = "resource-server-secret-0123456789abcdef";
-const DEMO_ID: &str = "demo";
-const DEMO_SECRET: &str = "demo-secret-0123456789abcdef0123456789";
+pub const DEMO_ID: &str = "demo";
+pub const DEMO_SECRET: &str = "demo-secret-0123456789abcdef0123456789";
 
 /// Where the resource server sends its introspection requests.
 pub enum AuthServer {

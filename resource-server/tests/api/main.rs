@@ -7,6 +7,7 @@ mod bodies;
 mod cli;
 mod groups;
 mod health;
+mod faults;
 mod helpers;
 mod hostile;
 mod introspection;
