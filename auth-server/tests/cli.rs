@@ -513,6 +513,20 @@ fn create_client_refuses_bad_arguments_and_creates_nothing(cli: Cli) {
     default_outside.extend(["--scopes", "read", "--default-scopes", "write"]);
     cli.run(&default_outside)
         .fails_with("--default-scopes must be among --scopes");
+    let mut public_introspector = base("admin", "password");
+    public_introspector.extend(["--type", "public", "--can-introspect"]);
+    cli.run(&public_introspector)
+        .fails_with("a public client cannot introspect");
+    let mut public_with_secret = base("admin", "password");
+    public_with_secret.extend(["--type", "public", "--secret-stdin"]);
+    cli.run_stdin(
+        &public_with_secret,
+        "a-secret-long-enough-to-be-accepted-otherwise\n",
+    )
+    .fails_with("a public client has no secret");
+    let mut bad_client_id = base("admin", "password");
+    bad_client_id.extend(["--client-id", "has:colon"]);
+    cli.run(&bad_client_id).fails_with("--client-id");
     let mut bad_type = base("admin", "password");
     bad_type.extend(["--type", "secretive"]);
     cli.run(&bad_type).fails_with("--type");
