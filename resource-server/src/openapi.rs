@@ -124,8 +124,10 @@ fn operation(route: &Route, op: &Operation) -> Value {
             schema.to_string()
         };
         let reference = json!({"$ref": format!("#/components/schemas/{schema}")});
+        // An empty PATCH body changes nothing and is answered 200, as in DRF.
+        let required = op.method != actix_web::http::Method::PATCH;
         out["requestBody"] = json!({
-            "required": true,
+            "required": required,
             "content": {
                 "application/json": {"schema": reference},
                 "application/x-www-form-urlencoded": {"schema": reference},
@@ -203,7 +205,19 @@ fn responses(op: &Operation, policy: Policy, model_permission: bool) -> Value {
 }
 
 fn schemas() -> Value {
-    let string = |max: u32| json!({"type": "string", "maxLength": max});
+    // Text never holds NUL ("Null characters are not allowed."); surrounding whitespace is
+    // trimmed, so a required text needs one character that is not whitespace, as in DRF.
+    let string = |max: u32| json!({"type": "string", "maxLength": max, "pattern": "^[^\\u0000]*$"});
+    let nonblank = |max: u32| {
+        json!({"type": "string", "minLength": 1, "maxLength": max,
+            "pattern": "^[^\\u0000]*\\S[^\\u0000]*$"})
+    };
+    // An e-mail address may be left blank, as Django's User.email (blank=True).
+    let email = json!({
+        "type": "string",
+        "maxLength": 254,
+        "anyOf": [{"format": "email"}, {"maxLength": 0}],
+    });
     let mut schemas = json!({
         "Detail": {
             "type": "object",
@@ -215,7 +229,7 @@ fn schemas() -> Value {
             "properties": {
                 "id": {"type": "integer", "readOnly": true},
                 "username": string(150),
-                "email": {"type": "string", "format": "email"},
+                "email": email.clone(),
                 "first_name": string(150),
                 "last_name": string(150),
             },
@@ -223,9 +237,10 @@ fn schemas() -> Value {
         "UserCreate": {
             "type": "object",
             "properties": {
-                "username": {"type": "string", "maxLength": 150, "pattern": "^[\\w.@+-]+$"},
-                "password": {"type": "string", "maxLength": 128, "writeOnly": true},
-                "email": {"type": "string", "format": "email"},
+                "username": {"type": "string", "minLength": 1, "maxLength": 150, "pattern": "^[\\w.@+-]+$"},
+                "password": {"type": "string", "minLength": 1, "maxLength": 128, "writeOnly": true,
+                    "pattern": "^[^\\u0000]+$"},
+                "email": email.clone(),
                 "first_name": string(150),
                 "last_name": string(150),
             },
@@ -237,7 +252,7 @@ fn schemas() -> Value {
         },
         "GroupCreate": {
             "type": "object",
-            "properties": {"name": string(150)},
+            "properties": {"name": nonblank(150)},
             "required": ["name"],
         },
         "Album": {
@@ -245,7 +260,7 @@ fn schemas() -> Value {
             "properties": {
                 "id": {"type": "integer", "readOnly": true},
                 "artist": {"type": "integer", "description": "a user's id"},
-                "name": string(100),
+                "name": nonblank(100),
                 "release_date": {"type": "string", "format": "date"},
                 "num_stars": {"type": "integer", "minimum": 0, "maximum": 5},
             },
@@ -255,8 +270,8 @@ fn schemas() -> Value {
             "properties": {
                 "id": {"type": "integer", "readOnly": true},
                 "album": {"type": "integer", "description": "an album's id"},
-                "title": string(100),
-                "duration_seconds": {"type": "integer", "minimum": 0},
+                "title": nonblank(100),
+                "duration_seconds": {"type": "integer", "minimum": 0, "maximum": i32::MAX},
             },
         },
     });
@@ -316,6 +331,23 @@ mod tests {
             json!([{"oauth2": ["write", "albums"]}])
         );
         assert_eq!(doc["paths"]["/healthz"]["get"]["security"], json!([]));
+    }
+
+    #[test]
+    fn a_blank_email_and_an_empty_patch_body_are_documented_as_valid() {
+        let doc = document("http://auth.example/o/token/");
+        for schema in ["User", "UserCreate"] {
+            let email = &doc["components"]["schemas"][schema]["properties"]["email"];
+            assert_eq!(email["anyOf"][1], json!({"maxLength": 0}), "{schema}");
+        }
+        assert_eq!(
+            doc["paths"]["/albums/{id}/"]["patch"]["requestBody"]["required"],
+            false
+        );
+        assert_eq!(
+            doc["paths"]["/albums/{id}/"]["put"]["requestBody"]["required"],
+            true
+        );
     }
 
     #[test]
