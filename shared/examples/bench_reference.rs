@@ -3,8 +3,9 @@
 //!
 //!   bench_reference empty  ADDR          an actix-web handler that does nothing: the HTTP ceiling
 //!   bench_reference select ADDR          GET /users/{id}/: one SELECT by primary key through
-//!                                        shared::db (diesel MultiConnection + r2d2) inside
-//!                                        `web::block`, the user as JSON: the work floor
+//!                                        shared::db (diesel MultiConnection + r2d2, no ping
+//!                                        on checkout) inside `web::block`, the user as JSON:
+//!                                        the work floor
 //!   bench_reference bcrypt COST SECONDS [THREADS]
 //!                                        bcrypt verifications/s at COST on THREADS threads
 //!                                        (default: the available parallelism, as actix-web's
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 use shared::config::{DatabaseSettings, Vars};
-use shared::db::{self, users, Pool};
+use shared::db::{self, users, ConnectionManager, DatabaseUrl, Pool};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -76,9 +77,23 @@ async fn get_user(pool: web::Data<Pool>, id: web::Path<i32>) -> actix_web::Resul
     })
 }
 
+/// The services' pool (shared::db::ConnectionManager, same size), minus the ping on checkout
+/// that `shared::db::connect` adds on PostgreSQL: the floor is one query per request.
+fn floor_pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
+    let url = DatabaseUrl::parse(&settings.url).map_err(|e| anyhow::anyhow!("DATABASE_URL {e}"))?;
+    let pool = r2d2::Pool::builder()
+        .max_size(settings.pool_size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(5))
+        .test_on_check_out(false)
+        .build(ConnectionManager::new(url))?;
+    db::run_migrations(&mut *pool.get()?)?;
+    Ok(pool)
+}
+
 fn serve_select(addr: &str) -> anyhow::Result<()> {
     let settings = DatabaseSettings::from_vars(&Vars::from_env())?;
-    let pool = db::connect_and_migrate(&settings.url, settings.pool_size)?;
+    let pool = floor_pool(&settings)?;
     let pool = web::Data::new(pool);
     let addr = addr.to_string();
     actix_web::rt::System::new().block_on(async move {
