@@ -526,3 +526,80 @@ async fn sigterm_lets_a_request_in_flight_finish_and_the_process_exits_zero() {
     };
     assert_eq!(status.code(), Some(0));
 }
+
+/// The auth server binary on a free port against `db_url`, its log (RUST_LOG=info) in `log`.
+async fn start_binary(db_url: &str, log: Stdio) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_auth-server"))
+        .env("DATABASE_URL", db_url)
+        .env("BCRYPT_COST", "4")
+        .env("TOKEN_CLEANUP_INTERVAL_SECONDS", "0")
+        .env("RUST_LOG", "info")
+        .env("AUTH_BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    while http.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not start"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    (child, base)
+}
+
+/// The access log names method, path and status, and never a query string, a header or a
+/// body: secrets put in any of them do not reach the log.
+#[actix_web::test]
+async fn the_access_log_shows_method_path_and_status_but_never_a_secret() {
+    let db = TestDatabase::sqlite();
+    let log_path = std::env::temp_dir().join(format!("auth-log-{}.txt", uuid::Uuid::new_v4()));
+    let log = std::fs::File::create(&log_path).unwrap();
+    let (mut child, base) = start_binary(&db.url, Stdio::from(log)).await;
+    let http = reqwest::Client::new();
+    let res = http
+        .get(format!("{base}/healthz?access_token=SECRET-IN-QUERY"))
+        .bearer_auth("SECRET-IN-HEADER")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = http
+        .post(format!("{base}/o/token/?client_secret=SECRET-IN-QUERY-2"))
+        .basic_auth("SECRET-CLIENT-ID", Some("SECRET-IN-BASIC"))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "SECRET-USERNAME"),
+            ("password", "SECRET-PASSWORD"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let waited = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "the server did not exit"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let _ = std::fs::remove_file(&log_path);
+    assert!(log.contains(r#""GET /healthz" 200"#), "{log}");
+    assert!(log.contains(r#""POST /o/token/" 401"#), "{log}");
+    assert!(!log.contains("SECRET"), "{log}");
+}
