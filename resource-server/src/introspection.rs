@@ -38,7 +38,15 @@ pub struct ActiveToken {
 }
 
 impl TokenStatus {
-    fn from_answer(answer: IntrospectionResponse, now: i64) -> Self {
+    /// Reads the auth server's answer body: RFC 7662 JSON, or garbage the caller answers 503 for.
+    pub fn parse_answer(body: &[u8], now: i64) -> Result<Self, IntrospectionError> {
+        let answer: IntrospectionResponse = serde_json::from_slice(body).map_err(|e| {
+            IntrospectionError(format!("the answer is not introspection JSON: {e}"))
+        })?;
+        Ok(Self::from_answer(answer, now))
+    }
+
+    pub fn from_answer(answer: IntrospectionResponse, now: i64) -> Self {
         if !answer.active || answer.exp.is_some_and(|exp| exp <= now) {
             return Self::Inactive;
         }
@@ -52,7 +60,7 @@ impl TokenStatus {
     }
 
     /// A cached answer may have been active when fetched and have expired since.
-    fn as_of(&self, now: i64) -> Self {
+    pub fn as_of(&self, now: i64) -> Self {
         match self {
             Self::Active(t) if t.exp.is_some_and(|exp| exp <= now) => Self::Inactive,
             other => other.clone(),
@@ -173,10 +181,7 @@ impl Introspector {
             )));
         }
         let body = read_limited(response).await?;
-        let answer: IntrospectionResponse = serde_json::from_slice(&body).map_err(|e| {
-            IntrospectionError(format!("the answer is not introspection JSON: {e}"))
-        })?;
-        Ok(TokenStatus::from_answer(answer, shared::time::now()))
+        TokenStatus::parse_answer(&body, shared::time::now())
     }
 }
 

@@ -1,0 +1,20 @@
+//! The token, introspection and revocation endpoints' form parser: any body is either a form
+//! whose values are never empty, or `invalid_request`.
+#![no_main]
+
+use auth_server::form::Form;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|body: &[u8]| {
+    match Form::parse(body) {
+        Ok(form) => {
+            for name in ["grant_type", "username", "password", "scope", "token", "client_id"] {
+                if let Some(v) = form.get(name) {
+                    assert!(!v.is_empty());
+                }
+            }
+            let _ = format!("{form:?}");
+        }
+        Err(e) => assert_eq!(e.code.as_str(), "invalid_request"),
+    }
+});
