@@ -37,9 +37,10 @@ on_both_backends!(
     an_unknown_path_is_a_json_404,
 );
 
-/// PostgreSQL only: the server's database connections are cut under it. A request that meets a
-/// dead connection is a 503, never a 500.
-async fn a_lost_database_connection_is_503_not_500(db: TestDatabase) {
+/// PostgreSQL only: the server's database connections are cut under it. The pool pings each
+/// connection on checkout, so a cut one is replaced and the request is served, never a 500; a
+/// database that is really away is a 503 (faults.rs).
+async fn cut_database_connections_are_replaced_and_requests_served(db: TestDatabase) {
     if !db.is_postgres() {
         return;
     }
@@ -72,10 +73,11 @@ async fn a_lost_database_connection_is_503_not_500(db: TestDatabase) {
         .execute(&mut *conn)
         .unwrap();
     }
-    let res = app.get("/albums/", Some("t")).await;
-    let (status, _, body) = parts(res).await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-    assert!(body["detail"].is_string());
+    for _ in 0..3 {
+        let res = app.get("/albums/", Some("t")).await;
+        let (status, _, body) = parts(res).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
 }
 
-on_both_backends!(a_lost_database_connection_is_503_not_500);
+on_both_backends!(cut_database_connections_are_replaced_and_requests_served);
