@@ -14,6 +14,7 @@ use shared::secrets::{new_client_id, new_client_secret, sha256_hex, PasswordHash
 use shared::time::now;
 
 use crate::configuration::Settings;
+use crate::startup::clear_dead_rows;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -41,7 +42,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Give a confidential client a new secret; the old one stops working at once.
+    /// Give a confidential client a new secret. Running servers may accept the old one for up to
+    /// CLIENT_CACHE_SECONDS more.
     RotateClientSecret {
         client_id: String,
         #[arg(long)]
@@ -51,7 +53,8 @@ pub enum Command {
     DeleteClient { client_id: String },
     /// Create the groups Admin and Leader with their permissions (safe to run again).
     CreatePermissions,
-    /// Delete expired and revoked tokens older than the retention.
+    /// Delete expired and revoked tokens older than the retention, and login failures older than
+    /// the throttling window.
     ClearTokens {
         /// Keep dead tokens this long before deleting them [default: TOKEN_RETENTION_SECONDS].
         #[arg(long)]
@@ -91,8 +94,8 @@ pub struct CreateClient {
     /// Scopes the client may be granted [default: every configured scope].
     #[arg(long)]
     pub scopes: Option<String>,
-    /// Scopes granted when a request names none [default: none].
-    #[arg(long, default_value = "")]
+    /// Scopes granted when a request names none (none by default).
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub default_scopes: String,
     /// Allow this client to call the introspection endpoint (resource servers).
     #[arg(long)]
@@ -137,7 +140,8 @@ pub fn run(command: Command, settings: &Settings) -> anyhow::Result<()> {
             if retention < 0 {
                 anyhow::bail!("--retention-seconds must not be negative");
             }
-            let cleared = db::tokens::delete_dead(&mut conn, now() - retention)?;
+            let cleared =
+                clear_dead_rows(&mut conn, retention, settings.login_failure_window_seconds)?;
             println!(
                 "deleted {} access tokens and {} refresh tokens",
                 cleared.access_tokens, cleared.refresh_tokens

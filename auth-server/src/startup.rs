@@ -96,7 +96,15 @@ fn spawn_cleanup(state: Arc<AppState>) {
         loop {
             ticker.tick().await;
             let state = state.clone();
-            match web::block(move || clear_dead_rows(&state)).await {
+            let work = move || -> Result<db::tokens::Cleared, shared::error::StoreError> {
+                let mut conn = state.pool.get()?;
+                clear_dead_rows(
+                    &mut conn,
+                    state.settings.token_retention_seconds,
+                    state.settings.login_failure_window_seconds,
+                )
+            };
+            match web::block(work).await {
                 Ok(Ok(n)) => log::info!(
                     "clean-up deleted {} access and {} refresh tokens",
                     n.access_tokens,
@@ -109,13 +117,15 @@ fn spawn_cleanup(state: Arc<AppState>) {
     });
 }
 
-pub fn clear_dead_rows(state: &AppState) -> Result<db::tokens::Cleared, shared::error::StoreError> {
-    let mut conn = state.pool.get()?;
+/// Deletes tokens dead for longer than `retention_seconds` and login failures older than the
+/// throttling window: the periodic task and `clear-tokens` both do exactly this.
+pub fn clear_dead_rows(
+    conn: &mut db::DbConnection,
+    retention_seconds: i64,
+    login_window_seconds: i64,
+) -> Result<db::tokens::Cleared, shared::error::StoreError> {
     let now = shared::time::now();
-    let cleared = db::tokens::delete_dead(&mut conn, now - state.settings.token_retention_seconds)?;
-    db::login_failures::delete_older_than(
-        &mut conn,
-        now - state.settings.login_failure_window_seconds,
-    )?;
+    let cleared = db::tokens::delete_dead(conn, now - retention_seconds)?;
+    db::login_failures::delete_older_than(conn, now - login_window_seconds)?;
     Ok(cleared)
 }

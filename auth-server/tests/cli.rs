@@ -836,6 +836,15 @@ fn clear_tokens_deletes_dead_tokens_and_keeps_live_ones(cli: Cli) {
 
     cli.run(&["clear-tokens", "--retention-seconds=-5"])
         .fails_with("--retention-seconds must not be negative");
+
+    // Login failures older than the throttling window go too; recent ones stay.
+    db::login_failures::record(&mut cli.conn(), "user:1", t - 901).unwrap();
+    db::login_failures::record(&mut cli.conn(), "user:1", t - 10).unwrap();
+    cli.run(&["clear-tokens"]).ok();
+    assert_eq!(
+        db::login_failures::count_since(&mut cli.conn(), "user:1", 0).unwrap(),
+        1
+    );
 }
 
 #[test]
