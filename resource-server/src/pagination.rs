@@ -3,11 +3,14 @@
 //! parameters.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 use shared::db::page::Window;
-use shared::db::Page;
+use shared::db::{DbConnection, Page, Pool};
+use shared::error::ApiError;
 use shared::wire::DetailBody;
+
+use crate::database::run;
 
 pub const DEFAULT_PAGE_SIZE: i64 = 20;
 pub const MAX_PAGE_SIZE: i64 = 100;
@@ -109,6 +112,32 @@ impl PageRequest {
             results: page.items,
         }))
     }
+}
+
+/// A list view: reads `?page` and `?page_size`, fetches that window on a blocking thread and
+/// answers with the page, each row shown as `B`.
+pub async fn list_page<T, B, F>(
+    req: &HttpRequest,
+    query: &[(String, String)],
+    pool: &web::Data<Pool>,
+    fetch: F,
+) -> actix_web::Result<HttpResponse>
+where
+    T: Send + 'static,
+    B: Serialize + From<T>,
+    F: FnOnce(&mut DbConnection, Window) -> Result<Page<T>, ApiError> + Send + 'static,
+{
+    let page = PageRequest::from_query(query)?;
+    let window = page.window()?;
+    let found = run(pool, move |conn| fetch(conn, window)).await?;
+    Ok(page.respond(
+        req,
+        query,
+        Page {
+            count: found.count,
+            items: found.items.into_iter().map(B::from).collect(),
+        },
+    )?)
 }
 
 #[derive(Serialize)]

@@ -3,13 +3,13 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use shared::db::models::Group;
-use shared::db::{groups, Page, Pool};
+use shared::db::{groups, Pool};
 use shared::error::{ApiError, StoreError};
 
 use crate::body::Body;
 use crate::database::run;
 use crate::fields::{Fields, Text};
-use crate::pagination::{query_pairs, PageRequest};
+use crate::pagination::{list_page, query_pairs};
 
 #[derive(Debug, Serialize)]
 pub struct GroupBody {
@@ -31,17 +31,10 @@ pub async fn list_groups(
     pool: web::Data<Pool>,
 ) -> actix_web::Result<HttpResponse> {
     let query = query_pairs(&req);
-    let page = PageRequest::from_query(&query)?;
-    let window = page.window()?;
-    let found = run(&pool, move |conn| Ok(groups::list(conn, window)?)).await?;
-    Ok(page.respond(
-        &req,
-        &query,
-        Page {
-            count: found.count,
-            items: found.items.into_iter().map(GroupBody::from).collect(),
-        },
-    )?)
+    list_page::<_, GroupBody, _>(&req, &query, &pool, |conn, window| {
+        Ok(groups::list(conn, window)?)
+    })
+    .await
 }
 
 pub async fn create_group(pool: web::Data<Pool>, body: Body) -> actix_web::Result<HttpResponse> {

@@ -6,14 +6,14 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use shared::db::models::{Album, AlbumFields, Song, SongFields};
-use shared::db::{music, users, DbConnection, Page, Pool};
+use shared::db::{music, users, DbConnection, Pool};
 use shared::error::{ApiError, StoreError};
 
 use super::object_id;
 use crate::body::Body;
 use crate::database::run;
 use crate::fields::{Fields, Reference, Text};
-use crate::pagination::{query_pairs, PageRequest};
+use crate::pagination::{list_page, query_pairs};
 
 #[derive(Debug, Serialize)]
 pub struct AlbumBody {
@@ -166,17 +166,10 @@ pub async fn list_albums(
     pool: web::Data<Pool>,
 ) -> actix_web::Result<HttpResponse> {
     let query = query_pairs(&req);
-    let page = PageRequest::from_query(&query)?;
-    let window = page.window()?;
-    let found = run(&pool, move |conn| Ok(music::list_albums(conn, window)?)).await?;
-    Ok(page.respond(
-        &req,
-        &query,
-        Page {
-            count: found.count,
-            items: found.items.into_iter().map(AlbumBody::from).collect(),
-        },
-    )?)
+    list_page::<_, AlbumBody, _>(&req, &query, &pool, |conn, window| {
+        Ok(music::list_albums(conn, window)?)
+    })
+    .await
 }
 
 pub async fn create_album(pool: web::Data<Pool>, body: Body) -> actix_web::Result<HttpResponse> {
@@ -250,17 +243,10 @@ pub async fn list_songs(
     pool: web::Data<Pool>,
 ) -> actix_web::Result<HttpResponse> {
     let query = query_pairs(&req);
-    let page = PageRequest::from_query(&query)?;
-    let window = page.window()?;
-    let found = run(&pool, move |conn| Ok(music::list_songs(conn, window)?)).await?;
-    Ok(page.respond(
-        &req,
-        &query,
-        Page {
-            count: found.count,
-            items: found.items.into_iter().map(SongBody::from).collect(),
-        },
-    )?)
+    list_page::<_, SongBody, _>(&req, &query, &pool, |conn, window| {
+        Ok(music::list_songs(conn, window)?)
+    })
+    .await
 }
 
 pub async fn create_song(pool: web::Data<Pool>, body: Body) -> actix_web::Result<HttpResponse> {

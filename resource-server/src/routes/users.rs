@@ -13,7 +13,7 @@ use crate::body::Body;
 use crate::database::run;
 use crate::enforcement::require_permission;
 use crate::fields::{is_valid_email, is_valid_username, Fields, Text, INVALID_USERNAME};
-use crate::pagination::{query_pairs, PageRequest};
+use crate::pagination::{list_page, query_pairs};
 use crate::principal::Principal;
 
 const USERNAME: Text = Text::required(150);
@@ -50,21 +50,14 @@ pub async fn list_users(
     pool: web::Data<Pool>,
 ) -> actix_web::Result<HttpResponse> {
     let query = query_pairs(&req);
-    let page = PageRequest::from_query(&query)?;
-    let window = page.window()?;
     let filter = UserFilter {
         username: optional_filter(&query, "username")?,
         email: optional_filter(&query, "email")?,
     };
-    let found = run(&pool, move |conn| Ok(users::list(conn, &filter, window)?)).await?;
-    Ok(page.respond(
-        &req,
-        &query,
-        shared::db::Page {
-            count: found.count,
-            items: found.items.into_iter().map(UserBody::from).collect(),
-        },
-    )?)
+    list_page::<_, UserBody, _>(&req, &query, &pool, move |conn, window| {
+        Ok(users::list(conn, &filter, window)?)
+    })
+    .await
 }
 
 /// The validated fields of a create or a change; `None` leaves a field as it is.
