@@ -111,7 +111,10 @@ fn operation(route: &Route, op: &Operation) -> Value {
             );
         }
         for name in filters {
-            parameters.push(json!({"name": name, "in": "query", "description": "exact match", "schema": {"type": "string"}}));
+            parameters.push(
+                json!({"name": name, "in": "query", "description": "exact match",
+                "schema": {"type": "string", "pattern": "^[^\\u0000]*$"}}),
+            );
         }
     }
     if !parameters.is_empty() {
@@ -172,6 +175,14 @@ fn responses(op: &Operation, policy: Policy, model_permission: bool) -> Value {
         Returns::NoContent => r.insert("204".into(), json!({"description": "Deleted"})),
         Returns::Document => r.insert("200".into(), json!({"description": "OK"})),
     };
+    if let Returns::Page(_, filters) = op.returns {
+        if !filters.is_empty() {
+            r.insert(
+                "400".into(),
+                json!({"description": "A filter holds a NUL character: the filter maps to a list of messages"}),
+            );
+        }
+    }
     if op.accepts.is_some() {
         r.insert(
             "400".into(),
@@ -348,6 +359,8 @@ mod tests {
             doc["paths"]["/albums/{id}/"]["put"]["requestBody"]["required"],
             true
         );
+        assert!(doc["paths"]["/users/"]["get"]["responses"]["400"].is_object());
+        assert!(doc["paths"]["/albums/"]["get"]["responses"]["400"].is_null());
     }
 
     #[test]
