@@ -4,6 +4,7 @@
 //! one, so a NUL anywhere is `invalid_request` rather than a failed query.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use actix_web::{http::header, web, HttpRequest};
 use futures_util::StreamExt;
@@ -11,6 +12,10 @@ use shared::error::OAuthError;
 
 /// No legitimate token, introspection or revocation request comes near this.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// A client that stops sending its body part-way would otherwise hold its connection and request
+/// for ever (actix-web bounds the wait for the head, not for the body).
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Default, Clone)]
 pub struct Form(HashMap<String, String>);
@@ -75,17 +80,23 @@ pub async fn read_form(req: &HttpRequest, mut payload: web::Payload) -> Result<F
             "The request body must be application/x-www-form-urlencoded.",
         ));
     }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|_| OAuthError::invalid_request("The request body could not be read."))?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(OAuthError::invalid_request(
-                "The request body is too large.",
-            ));
+    let read = async {
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk
+                .map_err(|_| OAuthError::invalid_request("The request body could not be read."))?;
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(OAuthError::invalid_request(
+                    "The request body is too large.",
+                ));
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
-    }
+        Ok(body)
+    };
+    let body = actix_web::rt::time::timeout(BODY_READ_TIMEOUT, read)
+        .await
+        .map_err(|_| OAuthError::invalid_request("The request body was not received in time."))??;
     Form::parse(&body)
 }
 

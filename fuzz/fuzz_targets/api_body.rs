@@ -5,10 +5,14 @@
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::test::TestRequest;
 use actix_web::{FromRequest, ResponseError};
-use futures_util::FutureExt;
 use libfuzzer_sys::fuzz_target;
 use resource_server::body::Body;
 use resource_server::fields::{is_valid_email, is_valid_username, Fields, Text};
+
+thread_local! {
+    // The body reader bounds its wait with a timer, which needs a runtime.
+    static RUNTIME: actix_web::rt::Runtime = actix_web::rt::Runtime::new().unwrap();
+}
 
 const TYPES: [&str; 6] = [
     "application/json",
@@ -39,9 +43,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let (req, mut payload) = req.to_http_parts();
-    let parsed = Body::from_request(&req, &mut payload)
-        .now_or_never()
-        .expect("an in-memory body is read at once");
+    let parsed = RUNTIME.with(|rt| rt.block_on(Body::from_request(&req, &mut payload)));
     let body = match parsed {
         Ok(body) => body,
         Err(e) => {

@@ -13,6 +13,10 @@ use shared::error::ApiError;
 /// Far above any valid write to this API.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// A client that stops sending its body part-way would otherwise hold its connection and request
+/// for ever (actix-web bounds the wait for the head, not for the body).
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The fields of a write request.
 #[derive(Debug, Default, Clone)]
 pub struct Body(pub Map<String, Value>);
@@ -68,15 +72,23 @@ impl FromRequest for Body {
             if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
                 return Err(ApiError::PayloadTooLarge);
             }
-            let mut bytes = Vec::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk =
-                    chunk.map_err(|_| ApiError::BadRequest("Malformed request body.".into()))?;
-                if bytes.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Err(ApiError::PayloadTooLarge);
+            let read = async {
+                let mut bytes = Vec::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk
+                        .map_err(|_| ApiError::BadRequest("Malformed request body.".into()))?;
+                    if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+                        return Err(ApiError::PayloadTooLarge);
+                    }
+                    bytes.extend_from_slice(&chunk);
                 }
-                bytes.extend_from_slice(&chunk);
-            }
+                Ok(bytes)
+            };
+            let bytes = actix_web::rt::time::timeout(BODY_READ_TIMEOUT, read)
+                .await
+                .map_err(|_| {
+                    ApiError::BadRequest("Request body was not received in time.".into())
+                })??;
             parse(format, &bytes).map(Body)
         })
     }

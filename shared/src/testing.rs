@@ -305,7 +305,7 @@ pub async fn raw_http(addr: &str, request: &[u8]) -> (u16, String) {
 fn raw_http_blocking(addr: &str, request: &[u8]) -> (u16, String) {
     let mut stream = std::net::TcpStream::connect(addr).expect("connect");
     stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
+        .set_read_timeout(Some(Duration::from_secs(60)))
         .expect("a read timeout");
     // The server may answer and close before reading everything: a failed write is expected
     // then, and the answer is still in the socket to be read.
@@ -314,8 +314,27 @@ fn raw_http_blocking(addr: &str, request: &[u8]) -> (u16, String) {
             break;
         }
     }
+    // Read until the server closes, or until the body its Content-Length announces is in.
     let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
+    let mut buf = [0u8; 8192];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+        }
+        let text = String::from_utf8_lossy(&answer);
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head.lines().find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse::<usize>().ok())
+                    .flatten()
+            });
+            if length.is_some_and(|n| body.len() >= n) {
+                break;
+            }
+        }
+    }
     let text = String::from_utf8_lossy(&answer);
     let status = text
         .split(' ')

@@ -271,6 +271,24 @@ async fn oversized_heads_and_raw_bytes_are_4xx_without_a_crash(db: TestDatabase)
     assert_eq!(res.status(), StatusCode::OK);
 }
 
+async fn a_body_that_stops_arriving_is_refused_after_a_bounded_wait(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let before = row_counts(&app.pool);
+    let secret = app.demo.secret.clone().unwrap();
+    let request = format!(
+        "POST /o/token/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+         Authorization: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: 100\r\n\r\ngrant_type=client_cre",
+        base64_basic("demo", &secret)
+    );
+    // The client sends a third of its body and then nothing: the server answers on its own.
+    let (status, body) = raw_http(&addr(&app), request.as_bytes()).await;
+    assert_eq!(status, 400, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["error"], "invalid_request");
+    assert_eq!(row_counts(&app.pool), before);
+}
+
 fn base64_basic(id: &str, secret: &str) -> String {
     use base64::Engine;
     format!(
@@ -287,4 +305,5 @@ on_both_backends!(
     parameters_nobody_asked_for_cannot_shape_the_grant,
     a_chunked_body_past_the_limit_is_refused_and_stores_nothing,
     oversized_heads_and_raw_bytes_are_4xx_without_a_crash,
+    a_body_that_stops_arriving_is_refused_after_a_bounded_wait,
 );

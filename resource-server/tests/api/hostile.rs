@@ -298,6 +298,23 @@ async fn a_chunked_body_past_the_limit_is_413_and_stores_nothing(db: TestDatabas
     assert_eq!(row_counts(&app.pool), before);
 }
 
+async fn a_body_that_stops_arriving_is_refused_after_a_bounded_wait(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let token = app.token("read write albums").await;
+    let before = row_counts(&app.pool);
+    let request = format!(
+        "POST /albums/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+         Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+         Content-Length: 100\r\n\r\n{{\"name\": \"N\", "
+    );
+    // The client sends part of its body and then nothing: the server answers on its own.
+    let (status, body) = raw_http(&addr(&app), request.as_bytes()).await;
+    assert_eq!(status, 400, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert!(body["detail"].is_string());
+    assert_eq!(row_counts(&app.pool), before);
+}
+
 async fn oversized_heads_and_raw_bytes_are_4xx_without_a_crash(db: TestDatabase) {
     let app = spawn_app(db).await;
     let token = app.token("read").await;
@@ -331,4 +348,5 @@ on_both_backends!(
     deeply_nested_or_numeric_junk_json_is_a_parse_error,
     a_chunked_body_past_the_limit_is_413_and_stores_nothing,
     oversized_heads_and_raw_bytes_are_4xx_without_a_crash,
+    a_body_that_stops_arriving_is_refused_after_a_bounded_wait,
 );
