@@ -11,9 +11,9 @@ pub mod schema;
 pub mod tokens;
 pub mod users;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::pg::PgConnection;
 use diesel::r2d2::R2D2Connection;
 use diesel::sqlite::SqliteConnection;
@@ -76,9 +76,12 @@ impl r2d2::ManageConnection for ConnectionManager {
 
     fn connect(&self) -> Result<DbConnection, Self::Error> {
         match &self.url {
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
-                .map(DbConnection::Postgresql)
-                .map_err(diesel::r2d2::Error::ConnectionError),
+            DatabaseUrl::Postgres(url) => {
+                let mut conn =
+                    PgConnection::establish(url).map_err(diesel::r2d2::Error::ConnectionError)?;
+                conn.set_instrumentation(ConnectionWatch::default());
+                Ok(DbConnection::Postgresql(conn))
+            }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
@@ -94,12 +97,70 @@ impl r2d2::ManageConnection for ConnectionManager {
         }
     }
 
+    /// A PostgreSQL connection that answered within the last second is taken as alive: under
+    /// load that spares a round trip per request, and after an outage (connections idle while
+    /// the server was away) every connection is pinged before it is handed out again.
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        let DbConnection::Postgresql(pg) = conn else {
+            return Ok(());
+        };
+        let recently_fine = pg
+            .instrumentation()
+            .downcast_ref::<ConnectionWatch>()
+            .is_some_and(|w| !w.lost && w.last_success.is_some_and(|t| t.elapsed() < RECENT));
+        if recently_fine {
+            return Ok(());
+        }
         conn.ping().map_err(diesel::r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        conn.is_broken()
+        let lost = match conn {
+            DbConnection::Postgresql(pg) => pg
+                .instrumentation()
+                .downcast_ref::<ConnectionWatch>()
+                .is_some_and(|watch| watch.lost),
+            DbConnection::Sqlite(_) => false,
+        };
+        lost || conn.is_broken()
+    }
+}
+
+/// Remembers that a query found the server gone. diesel's own `is_broken` looks only at the
+/// transaction state, so without this a connection that died with its server (a restart, a
+/// terminated backend) would go back to the pool and fail every request that drew it.
+/// It also notes when the connection last answered, so that a busy connection is not pinged.
+#[derive(Debug, Default)]
+struct ConnectionWatch {
+    lost: bool,
+    last_success: Option<Instant>,
+}
+
+const RECENT: Duration = Duration::from_secs(1);
+
+impl Instrumentation for ConnectionWatch {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match event {
+            InstrumentationEvent::FinishQuery { error: None, .. } => {
+                self.last_success = Some(Instant::now())
+            }
+            InstrumentationEvent::FinishQuery {
+                error: Some(error), ..
+            } => {
+                if matches!(
+                    error,
+                    Error::DatabaseError(
+                        DatabaseErrorKind::ClosedConnection
+                            | DatabaseErrorKind::UnableToSendCommand,
+                        _
+                    )
+                ) {
+                    self.lost = true;
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -115,15 +176,12 @@ pub fn connect(url: &str, pool_size: u32) -> anyhow::Result<Pool> {
             }
         }
     }
-    // diesel cannot tell that a PostgreSQL connection died with its server (is_broken only looks
-    // at transaction state), so each checkout pings it; otherwise dead connections would keep
-    // coming back after a database restart. An SQLite connection cannot die that way.
-    let ping_on_checkout = matches!(url, DatabaseUrl::Postgres(_));
     let pool = r2d2::Pool::builder()
         .max_size(pool_size)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(5))
-        .test_on_check_out(ping_on_checkout)
+        // Checkout validates a connection, but pings only one that has been idle (see is_valid).
+        .test_on_check_out(true)
         .build(ConnectionManager::new(url))
         .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
     Ok(pool)
