@@ -103,55 +103,81 @@ fn client_vanished(e: StoreError) -> OAuthError {
     }
 }
 
-/// Writes a new access token, and a refresh token in `family` when one is asked for.
-fn store_tokens(
-    conn: &mut DbConnection,
+/// A new access token: the token for the client, the row (its hash only) for the database.
+fn new_access(
     state: &AppState,
     app: &Application,
     user_id: Option<i32>,
     scope: &ScopeSet,
-    refresh: Option<(&str, &str)>,
-) -> Result<TokenResponse, StoreError> {
-    let issued_at = now();
-    let access_token = new_token();
-    let access = tokens::insert_access(
-        conn,
-        &NewAccessToken {
-            token_hash: sha256_hex(&access_token),
-            application_id: app.id,
-            user_id,
-            scope: scope.to_string(),
-            issued_at,
-            expires_at: issued_at + state.settings.access_token_seconds,
-        },
-    )?;
-    let refresh_token = match (refresh, user_id) {
-        (Some((family_id, grant_scope)), Some(user_id)) => {
-            let token = new_token();
-            tokens::insert_refresh(
-                conn,
-                &NewRefreshToken {
-                    token_hash: sha256_hex(&token),
-                    access_token_id: Some(access.id),
-                    application_id: app.id,
-                    user_id,
-                    family_id: family_id.to_string(),
-                    scope: grant_scope.to_string(),
-                    issued_at,
-                    expires_at: issued_at + state.settings.refresh_token_seconds,
-                },
-            )?;
-            Some(token)
-        }
-        _ => None,
+    issued_at: i64,
+) -> (String, NewAccessToken) {
+    let token = new_token();
+    let row = NewAccessToken {
+        token_hash: sha256_hex(&token),
+        application_id: app.id,
+        user_id,
+        scope: scope.to_string(),
+        issued_at,
+        expires_at: issued_at + state.settings.access_token_seconds,
     };
-    Ok(TokenResponse {
+    (token, row)
+}
+
+/// A new refresh token in the grant `family`, which keeps the scope the grant had at first. The
+/// row is linked to its access token when it is stored.
+fn new_refresh(
+    state: &AppState,
+    app: &Application,
+    user_id: i32,
+    (family_id, grant_scope): (&str, &str),
+    issued_at: i64,
+) -> (String, NewRefreshToken) {
+    let token = new_token();
+    let row = NewRefreshToken {
+        token_hash: sha256_hex(&token),
+        access_token_id: None,
+        application_id: app.id,
+        user_id,
+        family_id: family_id.to_string(),
+        scope: grant_scope.to_string(),
+        issued_at,
+        expires_at: issued_at + state.settings.refresh_token_seconds,
+    };
+    (token, row)
+}
+
+/// Stores an access token, and the refresh token issued with it.
+fn store(
+    conn: &mut DbConnection,
+    access: &NewAccessToken,
+    refresh: Option<&NewRefreshToken>,
+) -> Result<(), StoreError> {
+    let stored = tokens::insert_access(conn, access)?;
+    if let Some(refresh) = refresh {
+        tokens::insert_refresh(
+            conn,
+            &NewRefreshToken {
+                access_token_id: Some(stored.id),
+                ..refresh.clone()
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn answer(
+    state: &AppState,
+    scope: &ScopeSet,
+    access_token: String,
+    refresh_token: Option<String>,
+) -> TokenResponse {
+    TokenResponse {
         access_token,
         expires_in: state.settings.access_token_seconds,
         token_type: "Bearer".into(),
         scope: scope.to_string(),
         refresh_token,
-    })
+    }
 }
 
 fn password_grant(
@@ -183,22 +209,23 @@ fn password_grant(
     };
     let mut conn = state.pool.get()?;
     state.throttle.record_success(&mut conn, &key)?;
-    let refresh = app.allows_grant("refresh_token");
+    let at = now();
+    let (access_token, access) = new_access(state, app, Some(user.id), &scope, at);
     let family = uuid::Uuid::new_v4().to_string();
     let scope_text = scope.to_string();
-    let response = conn
-        .transaction::<_, StoreError, _>(|conn| {
-            store_tokens(
-                conn,
-                state,
-                app,
-                Some(user.id),
-                &scope,
-                refresh.then_some((family.as_str(), scope_text.as_str())),
-            )
-        })
-        .map_err(client_vanished)?;
-    Ok(response)
+    let refresh = app
+        .allows_grant("refresh_token")
+        .then(|| new_refresh(state, app, user.id, (&family, &scope_text), at));
+    conn.transaction::<_, StoreError, _>(|conn| {
+        store(conn, &access, refresh.as_ref().map(|(_, row)| row))
+    })
+    .map_err(client_vanished)?;
+    Ok(answer(
+        state,
+        &scope,
+        access_token,
+        refresh.map(|(token, _)| token),
+    ))
 }
 
 fn refresh_token_grant(
@@ -210,7 +237,8 @@ fn refresh_token_grant(
     let presented = form.required("refresh_token")?;
     let invalid = || OAuthError::invalid_grant("The refresh token is invalid, expired or revoked.");
     let at = now();
-    let Some(old) = tokens::find_refresh_by_hash(conn, &sha256_hex(presented))? else {
+    let Some((old, owner_active)) = tokens::find_refresh_with_owner(conn, &sha256_hex(presented))?
+    else {
         return Err(invalid());
     };
     if old.application_id != app.id {
@@ -243,33 +271,18 @@ fn refresh_token_grant(
             asked
         }
     };
-    match users::find(conn, old.user_id)? {
-        Some(user) if user.is_active => {}
-        _ => return Err(invalid()),
+    if !owner_active {
+        return Err(invalid());
     }
-
-    // The claim is the first statement, so the transaction takes the write lock at once
-    // (SQLite) and exactly one of several concurrent refreshes wins.
-    let outcome = conn
-        .transaction::<_, StoreError, _>(|conn| {
-            if !tokens::claim_refresh(conn, old.id, at)? {
-                return Ok(None);
-            }
-            if let Some(access_id) = old.access_token_id {
-                tokens::revoke_access(conn, access_id, at)?;
-            }
-            store_tokens(
-                conn,
-                state,
-                app,
-                Some(old.user_id),
-                &scope,
-                Some((old.family_id.as_str(), old.scope.as_str())),
-            )
-            .map(Some)
-        })
-        .map_err(client_vanished)?;
-    outcome.ok_or_else(invalid)
+    let (access_token, access) = new_access(state, app, Some(old.user_id), &scope, at);
+    let (refresh_token, refresh) =
+        new_refresh(state, app, old.user_id, (&old.family_id, &old.scope), at);
+    let rotated = tokens::rotate_refresh(conn, old.id, at, &access, &refresh)
+        .map_err(|e| client_vanished(e.into()))?;
+    if !rotated {
+        return Err(invalid());
+    }
+    Ok(answer(state, &scope, access_token, Some(refresh_token)))
 }
 
 fn client_credentials_grant(
@@ -279,5 +292,7 @@ fn client_credentials_grant(
     form: &Form,
 ) -> Result<TokenResponse, OAuthError> {
     let scope = resolve_scope(state, app, form.get("scope"))?;
-    store_tokens(conn, state, app, None, &scope, None).map_err(client_vanished)
+    let (access_token, access) = new_access(state, app, None, &scope, now());
+    store(conn, &access, None).map_err(client_vanished)?;
+    Ok(answer(state, &scope, access_token, None))
 }

@@ -151,7 +151,9 @@ impl AccessToken {
 }
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = access_tokens)]
+// Every column bound, NULL included: diesel then keeps the INSERT prepared (with the default,
+// a None could become DEFAULT, so the statement is built and planned again each time).
+#[diesel(table_name = access_tokens, treat_none_as_default_value = false)]
 pub struct NewAccessToken {
     pub token_hash: String,
     pub application_id: i32,
@@ -177,7 +179,9 @@ pub struct RefreshToken {
 }
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = refresh_tokens)]
+// Every column bound, NULL included: diesel then keeps the INSERT prepared (with the default,
+// a None could become DEFAULT, so the statement is built and planned again each time).
+#[diesel(table_name = refresh_tokens, treat_none_as_default_value = false)]
 pub struct NewRefreshToken {
     pub token_hash: String,
     pub access_token_id: Option<i64>,

@@ -177,8 +177,11 @@ async fn a_refresh_token_is_claimed_once_and_families_revoke_together(db: TestDa
     let a2 = tokens::insert_access(&mut conn, &access(&app, Some(user.id), "a2", 1000)).unwrap();
     tokens::insert_refresh(&mut conn, &refresh(&app, user.id, a2.id, "r2", "fam")).unwrap();
 
-    assert!(tokens::claim_refresh(&mut conn, r1.id, 10).unwrap());
-    assert!(!tokens::claim_refresh(&mut conn, r1.id, 11).unwrap());
+    assert_eq!(
+        tokens::claim_refresh(&mut conn, r1.id, 10).unwrap(),
+        Some(Some(a1.id))
+    );
+    assert_eq!(tokens::claim_refresh(&mut conn, r1.id, 11).unwrap(), None);
 
     assert!(tokens::find_active_access(&mut conn, "a2", 10)
         .unwrap()
@@ -194,6 +197,73 @@ async fn a_refresh_token_is_claimed_once_and_families_revoke_together(db: TestDa
         .unwrap()
         .unwrap();
     assert_eq!(r2.revoked_at, Some(12));
+}
+
+async fn a_rotation_links_the_new_pair_and_happens_once(db: TestDatabase) {
+    let pool = pool(&db);
+    let mut conn = pool.get().unwrap();
+    let user = users::create(&mut conn, &new_user("wed", "")).unwrap();
+    let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
+    let a1 = tokens::insert_access(&mut conn, &access(&app, Some(user.id), "a1", 1000)).unwrap();
+    let r1 =
+        tokens::insert_refresh(&mut conn, &refresh(&app, user.id, a1.id, "r1", "fam")).unwrap();
+    let mut next_refresh = refresh(&app, user.id, a1.id, "r2", "fam");
+    next_refresh.access_token_id = None;
+    let next_access = access(&app, Some(user.id), "a2", 2000);
+
+    assert!(tokens::rotate_refresh(&mut conn, r1.id, 20, &next_access, &next_refresh).unwrap());
+
+    let (old, owner_active) = tokens::find_refresh_with_owner(&mut conn, "r1")
+        .unwrap()
+        .unwrap();
+    assert_eq!(old.revoked_at, Some(20));
+    assert!(owner_active);
+    assert_eq!(
+        tokens::find_access_by_hash(&mut conn, "a1")
+            .unwrap()
+            .unwrap()
+            .revoked_at,
+        Some(20)
+    );
+    let a2 = tokens::find_active_access(&mut conn, "a2", 20)
+        .unwrap()
+        .expect("the new access token is live");
+    assert_eq!(a2.token.expires_at, 2000);
+    assert_eq!(a2.user, Some((user.id, "wed".into())));
+    let r2 = tokens::find_refresh_by_hash(&mut conn, "r2")
+        .unwrap()
+        .unwrap();
+    assert_eq!(r2.access_token_id, Some(a2.token.id));
+    assert_eq!((r2.family_id.as_str(), r2.revoked_at), ("fam", None));
+
+    // The old token is used up: a second rotation writes nothing.
+    let before = crate::testing::row_counts(&pool);
+    let mut again = refresh(&app, user.id, a1.id, "r3", "fam");
+    again.access_token_id = None;
+    let again_access = access(&app, Some(user.id), "a3", 2000);
+    assert!(!tokens::rotate_refresh(&mut conn, r1.id, 21, &again_access, &again).unwrap());
+    assert_eq!(crate::testing::row_counts(&pool), before);
+    assert!(tokens::find_access_by_hash(&mut conn, "a3")
+        .unwrap()
+        .is_none());
+}
+
+async fn a_deactivated_owner_shows_on_the_refresh_token(db: TestDatabase) {
+    let pool = pool(&db);
+    let mut conn = pool.get().unwrap();
+    let mut gone = new_user("thu", "");
+    gone.is_active = false;
+    let user = users::create(&mut conn, &gone).unwrap();
+    let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
+    let a1 = tokens::insert_access(&mut conn, &access(&app, Some(user.id), "a1", 1000)).unwrap();
+    tokens::insert_refresh(&mut conn, &refresh(&app, user.id, a1.id, "r1", "fam")).unwrap();
+    let (_, owner_active) = tokens::find_refresh_with_owner(&mut conn, "r1")
+        .unwrap()
+        .unwrap();
+    assert!(!owner_active);
+    assert!(tokens::find_refresh_with_owner(&mut conn, "nope")
+        .unwrap()
+        .is_none());
 }
 
 async fn introspection_lookup_sees_expiry_owner_and_client(db: TestDatabase) {
@@ -323,6 +393,8 @@ crate::on_both_backends!(
     users_list_filters_pages_and_counts,
     permissions_come_through_groups_and_superusers_hold_all,
     a_refresh_token_is_claimed_once_and_families_revoke_together,
+    a_rotation_links_the_new_pair_and_happens_once,
+    a_deactivated_owner_shows_on_the_refresh_token,
     introspection_lookup_sees_expiry_owner_and_client,
     dead_tokens_are_deleted_and_live_refresh_tokens_survive,
     deleting_a_user_cascades_to_applications_tokens_and_albums,

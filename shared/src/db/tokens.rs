@@ -1,6 +1,9 @@
 //! Access and refresh tokens. Only SHA-256 hashes of tokens are stored or looked up.
 
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 
 use super::models::{AccessToken, NewAccessToken, NewRefreshToken, RefreshToken};
 use super::schema::{access_tokens, applications, refresh_tokens, users};
@@ -96,18 +99,149 @@ pub fn find_active_access(
     )
 }
 
-/// Marks the refresh token used, if nobody has yet. Exactly one of several concurrent callers
-/// gets `true`: the conditional UPDATE is the arbiter on both backends.
-pub fn claim_refresh(conn: &mut DbConnection, id: i64, now: i64) -> QueryResult<bool> {
-    let changed = diesel::update(
+/// The refresh token with this hash, and whether its owner's account is active, in one query.
+pub fn find_refresh_with_owner(
+    conn: &mut DbConnection,
+    hash: &str,
+) -> QueryResult<Option<(RefreshToken, bool)>> {
+    refresh_tokens::table
+        .inner_join(users::table.on(users::id.eq(refresh_tokens::user_id)))
+        .filter(refresh_tokens::token_hash.eq(hash))
+        .select((RefreshToken::as_select(), users::is_active))
+        .first(conn)
+        .optional()
+}
+
+/// Uses up the refresh token `old` and stores its successors: claims `old` (exactly one of several
+/// concurrent callers wins), revokes the access token issued with it, and stores `access` and
+/// `refresh`, linked. `Ok(false)`: somebody claimed `old` first and nothing was written.
+///
+/// On PostgreSQL this is one statement, so one round trip with no BEGIN/COMMIT, prepared once per
+/// connection: the refresh grant is the busiest write path. SQLite has no data-modifying CTEs; there
+/// it is a transaction whose first statement, the claim, takes the write lock.
+pub fn rotate_refresh(
+    conn: &mut DbConnection,
+    old_id: i64,
+    at: i64,
+    access: &NewAccessToken,
+    refresh: &NewRefreshToken,
+) -> QueryResult<bool> {
+    if let DbConnection::Postgresql(pg) = conn {
+        let written = RotateRefresh {
+            old_id,
+            at,
+            access,
+            refresh,
+        }
+        .execute(pg)?;
+        return Ok(written == 1);
+    }
+    conn.transaction(|conn| {
+        let Some(old_access_id) = claim_refresh(conn, old_id, at)? else {
+            return Ok(false);
+        };
+        if let Some(id) = old_access_id {
+            revoke_access(conn, id, at)?;
+        }
+        let stored = insert_access(conn, access)?;
+        insert_refresh(
+            conn,
+            &NewRefreshToken {
+                access_token_id: Some(stored.id),
+                ..refresh.clone()
+            },
+        )?;
+        Ok(true)
+    })
+}
+
+/// Marks the refresh token used, if nobody has yet: `Some(the access token issued with it)` for
+/// exactly one of several concurrent callers, as the conditional UPDATE is the arbiter on both
+/// backends.
+pub fn claim_refresh(
+    conn: &mut DbConnection,
+    id: i64,
+    now: i64,
+) -> QueryResult<Option<Option<i64>>> {
+    diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::id.eq(id))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(Some(now)))
-    .execute(conn)?;
-    Ok(changed == 1)
+    .returning(refresh_tokens::access_token_id)
+    .get_result(conn)
+    .optional()
 }
+
+/// `rotate_refresh` on PostgreSQL. diesel builds no data-modifying CTE, and its `sql_query` and
+/// UPDATEs are never kept prepared; this query has a static id, so each connection prepares it once.
+/// The claim decides: when another caller got there first, `claimed` is empty, and so are the
+/// UPDATE and both INSERTs that read from it.
+struct RotateRefresh<'a> {
+    old_id: i64,
+    at: i64,
+    access: &'a NewAccessToken,
+    refresh: &'a NewRefreshToken,
+}
+
+impl QueryId for RotateRefresh<'_> {
+    type QueryId = RotateRefresh<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl QueryFragment<Pg> for RotateRefresh<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let (access, refresh) = (self.access, self.refresh);
+        out.push_sql("WITH claimed AS (UPDATE refresh_tokens SET revoked_at = ");
+        out.push_bind_param::<BigInt, _>(&self.at)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<BigInt, _>(&self.old_id)?;
+        out.push_sql(
+            " AND revoked_at IS NULL RETURNING access_token_id), \
+             revoked AS (UPDATE access_tokens SET revoked_at = ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.at)?;
+        out.push_sql(
+            " WHERE id IN (SELECT access_token_id FROM claimed) AND revoked_at IS NULL), \
+             access AS (INSERT INTO access_tokens \
+             (token_hash, application_id, user_id, scope, issued_at, expires_at) SELECT ",
+        );
+        out.push_bind_param::<Text, _>(&access.token_hash)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Integer, _>(&access.application_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Integer>, _>(&access.user_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&access.scope)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&access.issued_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&access.expires_at)?;
+        out.push_sql(
+            " FROM claimed RETURNING id) \
+             INSERT INTO refresh_tokens (token_hash, access_token_id, application_id, user_id, \
+             family_id, scope, issued_at, expires_at) SELECT ",
+        );
+        out.push_bind_param::<Text, _>(&refresh.token_hash)?;
+        out.push_sql(", access.id, ");
+        out.push_bind_param::<Integer, _>(&refresh.application_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Integer, _>(&refresh.user_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&refresh.family_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&refresh.scope)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&refresh.issued_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&refresh.expires_at)?;
+        out.push_sql(" FROM access");
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for RotateRefresh<'_> {}
 
 pub fn revoke_access(conn: &mut DbConnection, id: i64, now: i64) -> QueryResult<()> {
     diesel::update(
