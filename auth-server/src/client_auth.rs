@@ -2,6 +2,7 @@
 //! HTTP Basic, or `client_id` and `client_secret` in the body, or a public client's `client_id`
 //! alone. Never both methods at once.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use actix_web::http::header::{self, Header};
@@ -48,7 +49,12 @@ pub fn authorization_scheme(req: &HttpRequest) -> Option<String> {
 /// RFC 6749 §2.3.1: the Basic user-id and password are form-urlencoded before base64. A NUL
 /// character is no part of any client_id or secret (and PostgreSQL cannot compare text with one).
 fn form_decode(s: &str) -> Option<String> {
-    percent_decode_str(&s.replace('+', " "))
+    let spaced = if s.contains('+') {
+        Cow::Owned(s.replace('+', " "))
+    } else {
+        Cow::Borrowed(s)
+    };
+    percent_decode_str(&spaced)
         .decode_utf8()
         .ok()
         .filter(|c| !c.contains('\0'))

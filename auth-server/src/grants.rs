@@ -1,8 +1,11 @@
-//! The token endpoint's flows: password, refresh_token and client_credentials grants.
-//! Runs on a blocking thread: it talks to the database and verifies bcrypt hashes.
+//! The token endpoint's flows: password, refresh_token and client_credentials grants. The
+//! database work and the bcrypt checks run on blocking threads.
 
+use std::sync::Arc;
+
+use actix_web::web;
 use diesel::Connection;
-use shared::db::models::{Application, NewAccessToken, NewRefreshToken};
+use shared::db::models::{Application, NewAccessToken, NewRefreshToken, User};
 use shared::db::{tokens, users, DbConnection};
 use shared::error::{OAuthError, OAuthErrorCode, StoreError};
 use shared::scopes::ScopeSet;
@@ -17,38 +20,38 @@ use crate::throttle::account_key;
 
 const BAD_CREDENTIALS: &str = "Invalid credentials given.";
 
-pub fn issue_tokens(
-    state: &AppState,
+pub async fn issue_tokens(
+    state: Arc<AppState>,
     client: Option<PresentedClient>,
-    form: &Form,
+    form: Form,
 ) -> Result<TokenResponse, OAuthError> {
-    let grant_type = form.required("grant_type")?;
-    let mut conn = state.pool.get()?;
-    let app = state.clients.require(&mut conn, client.as_ref())?;
-    match grant_type {
-        "password" => {
-            ensure_grant_allowed(&app, grant_type)?;
-            drop(conn);
-            password_grant(state, &app, form)
-        }
-        "refresh_token" => {
-            ensure_grant_allowed(&app, grant_type)?;
-            refresh_token_grant(state, &mut conn, &app, form)
-        }
-        "client_credentials" => {
-            if !app.is_confidential() {
-                return Err(OAuthError::unauthorized_client(
-                    "A public client may not use the client_credentials grant.",
-                ));
-            }
-            ensure_grant_allowed(&app, grant_type)?;
-            client_credentials_grant(state, &mut conn, &app, form)
-        }
-        _ => Err(OAuthError::new(
-            OAuthErrorCode::UnsupportedGrantType,
-            "The grant type is not supported.",
-        )),
+    if form.required("grant_type")? == "password" {
+        return password_grant(state, client, form).await;
     }
+    let db = state.db.clone();
+    db.run(move |conn| {
+        let app = state.clients.require(conn, client.as_ref())?;
+        match form.required("grant_type")? {
+            grant_type @ "refresh_token" => {
+                ensure_grant_allowed(&app, grant_type)?;
+                refresh_token_grant(&state, conn, &app, &form)
+            }
+            grant_type @ "client_credentials" => {
+                if !app.is_confidential() {
+                    return Err(OAuthError::unauthorized_client(
+                        "A public client may not use the client_credentials grant.",
+                    ));
+                }
+                ensure_grant_allowed(&app, grant_type)?;
+                client_credentials_grant(&state, conn, &app, &form)
+            }
+            _ => Err(OAuthError::new(
+                OAuthErrorCode::UnsupportedGrantType,
+                "The grant type is not supported.",
+            )),
+        }
+    })
+    .await
 }
 
 fn ensure_grant_allowed(app: &Application, grant_type: &str) -> Result<(), OAuthError> {
@@ -180,52 +183,93 @@ fn answer(
     }
 }
 
-fn password_grant(
-    state: &AppState,
-    app: &Application,
-    form: &Form,
-) -> Result<TokenResponse, OAuthError> {
-    let login = form.required("username")?;
-    let password = form.required("password")?;
-    let scope = resolve_scope(state, app, form.get("scope"))?;
+/// A password grant up to the hash check: who the client and the user are, and whether the
+/// account is locked.
+struct PasswordAttempt {
+    app: Application,
+    scope: ScopeSet,
+    user: Option<User>,
+    throttle_key: String,
+    locked: bool,
+}
 
-    let mut conn = state.pool.get()?;
-    let user = users::find_by_login(&mut conn, login)?;
-    let key = account_key(user.as_ref(), login);
-    // The attempt counts as a failure until it succeeds: recording it before the check means
-    // parallel guesses cannot all slip in under the limit.
-    let locked = state.throttle.register_attempt(&mut conn, &key, now())?;
-    // No connection is held during the slow hash.
-    drop(conn);
+/// In three steps, so that neither a connection nor a database permit is held during the slow
+/// hash: the lookups, the bcrypt check on its own blocking thread, then the tokens.
+async fn password_grant(
+    state: Arc<AppState>,
+    client: Option<PresentedClient>,
+    form: Form,
+) -> Result<TokenResponse, OAuthError> {
+    let form = Arc::new(form);
+    let (s, f) = (state.clone(), form.clone());
+    let attempt = state
+        .db
+        .run(move |conn| -> Result<_, OAuthError> {
+            let app = s.clients.require(conn, client.as_ref())?;
+            ensure_grant_allowed(&app, "password")?;
+            let login = f.required("username")?;
+            f.required("password")?;
+            let scope = resolve_scope(&s, &app, f.get("scope"))?;
+            let user = users::find_by_login(conn, login)?;
+            let throttle_key = account_key(user.as_ref(), login);
+            // The attempt counts as a failure until it succeeds: recording it before the check
+            // means parallel guesses cannot all slip in under the limit.
+            let locked = s.throttle.register_attempt(conn, &throttle_key, now())?;
+            Ok(PasswordAttempt {
+                app,
+                scope,
+                user,
+                throttle_key,
+                locked,
+            })
+        })
+        .await?;
 
     // The hash is checked even when the account is locked or missing, so that neither shows in
     // the answer or its timing.
-    let password_ok = state
-        .hasher
-        .verify(password, user.as_ref().map(|u| u.password_hash.as_str()));
+    let s = state.clone();
+    let stored_hash = attempt.user.as_ref().map(|u| u.password_hash.clone());
+    let password_ok = web::block(move || {
+        let password = form.get("password").unwrap_or_default();
+        s.hasher.verify(password, stored_hash.as_deref())
+    })
+    .await?;
+    let PasswordAttempt {
+        app,
+        scope,
+        user,
+        throttle_key,
+        locked,
+    } = attempt;
     let user = match user {
         Some(u) if password_ok && u.is_active && !locked => u,
         _ => return Err(OAuthError::invalid_grant(BAD_CREDENTIALS)),
     };
-    let mut conn = state.pool.get()?;
-    state.throttle.record_success(&mut conn, &key)?;
-    let at = now();
-    let (access_token, access) = new_access(state, app, Some(user.id), &scope, at);
-    let family = uuid::Uuid::new_v4().to_string();
-    let scope_text = scope.to_string();
-    let refresh = app
-        .allows_grant("refresh_token")
-        .then(|| new_refresh(state, app, user.id, (&family, &scope_text), at));
-    conn.transaction::<_, StoreError, _>(|conn| {
-        store(conn, &access, refresh.as_ref().map(|(_, row)| row))
-    })
-    .map_err(client_vanished)?;
-    Ok(answer(
-        state,
-        &scope,
-        access_token,
-        refresh.map(|(token, _)| token),
-    ))
+
+    let s = state.clone();
+    state
+        .db
+        .run(move |conn| {
+            s.throttle.record_success(conn, &throttle_key)?;
+            let at = now();
+            let (access_token, access) = new_access(&s, &app, Some(user.id), &scope, at);
+            let family = uuid::Uuid::new_v4().to_string();
+            let scope_text = scope.to_string();
+            let refresh = app
+                .allows_grant("refresh_token")
+                .then(|| new_refresh(&s, &app, user.id, (&family, &scope_text), at));
+            conn.transaction::<_, StoreError, _>(|conn| {
+                store(conn, &access, refresh.as_ref().map(|(_, row)| row))
+            })
+            .map_err(client_vanished)?;
+            Ok(answer(
+                &s,
+                &scope,
+                access_token,
+                refresh.map(|(token, _)| token),
+            ))
+        })
+        .await
 }
 
 fn refresh_token_grant(

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::Logger;
 use actix_web::{web, App, HttpServer};
-use shared::db::{self, Pool};
+use shared::access_log::access_log;
+use shared::db::{self, Database};
 use shared::secrets::PasswordHasher;
 
 use crate::client_auth::ClientAuthenticator;
@@ -17,7 +17,7 @@ use crate::throttle::LoginThrottle;
 
 /// What every handler shares.
 pub struct AppState {
-    pub pool: Pool,
+    pub db: Database,
     pub settings: Settings,
     pub hasher: PasswordHasher,
     pub throttle: LoginThrottle,
@@ -41,7 +41,7 @@ impl Application {
         let cost = settings.bcrypt_cost;
         let hasher = web::block(move || PasswordHasher::new(cost)).await??;
         let state = web::Data::new(AppState {
-            pool: pool.clone(),
+            db: Database::new(pool),
             issuer: settings.issuer_for(addr),
             throttle: LoginThrottle {
                 limit: settings.login_failure_limit,
@@ -54,11 +54,7 @@ impl Application {
         spawn_cleanup(state.clone().into_inner());
         let server = HttpServer::new(move || {
             App::new()
-                // The path only: a query string could carry a secret someone put there.
-                .wrap(
-                    Logger::new(r#"%a "%{method}xi %U" %s %b %Dms"#)
-                        .custom_request_replace("method", |req| req.method().to_string()),
-                )
+                .wrap(access_log())
                 .app_data(state.clone())
                 .configure(routes::configure)
         })
@@ -97,7 +93,7 @@ fn spawn_cleanup(state: Arc<AppState>) {
             ticker.tick().await;
             let state = state.clone();
             let work = move || -> Result<db::tokens::Cleared, shared::error::StoreError> {
-                let mut conn = state.pool.get()?;
+                let mut conn = state.db.pool().get()?;
                 clear_dead_rows(
                     &mut conn,
                     state.settings.token_retention_seconds,

@@ -7,7 +7,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
-use shared::db::{users, Pool};
+use shared::db::{users, Database};
 use shared::error::ApiError;
 use shared::policy::{Decision, Policy};
 
@@ -83,7 +83,7 @@ async fn authorize(
         .and_then(|op| op.model_permission)
         .and_then(|p| p.codename(&method));
     if let Some(codename) = codename {
-        let pool = app_data::<Pool>(req)?;
+        let pool = app_data::<Database>(req)?;
         require_permission(&pool, principal.user_id(), codename).await?;
     }
     Ok(Some(principal))
@@ -92,7 +92,7 @@ async fn authorize(
 /// Django's `has_perm` for the token's user. A token that acts for no user (client
 /// credentials) holds no model permission.
 pub async fn require_permission(
-    pool: &web::Data<Pool>,
+    pool: &web::Data<Database>,
     user_id: Option<i32>,
     codename: String,
 ) -> Result<(), ApiError> {

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 use shared::db::page::Window;
-use shared::db::{DbConnection, Page, Pool};
+use shared::db::{Database, DbConnection, Page};
 use shared::error::ApiError;
 use shared::wire::DetailBody;
 
@@ -119,7 +119,7 @@ impl PageRequest {
 pub async fn list_page<T, B, F>(
     req: &HttpRequest,
     query: &[(String, String)],
-    pool: &web::Data<Pool>,
+    pool: &web::Data<Database>,
     fetch: F,
 ) -> actix_web::Result<HttpResponse>
 where

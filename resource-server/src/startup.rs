@@ -3,9 +3,9 @@
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
-use actix_web::middleware::Logger;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
+use shared::access_log::access_log;
 use shared::error::ApiError;
 use shared::secrets::PasswordHasher;
 
@@ -17,11 +17,6 @@ use crate::routes::health::AuthServerHealth;
 
 /// The access log: method, path, status, size, time. Never the query string (a client may put a
 /// token there, though it is not accepted) nor the Authorization header.
-fn access_log() -> Logger {
-    Logger::new(r#"%a "%{method}xi %U" %s %b %T"#)
-        .custom_request_replace("method", |req| req.method().to_string())
-}
-
 pub struct Application {
     port: u16,
     server: Server,
@@ -53,7 +48,7 @@ impl Application {
             .with_context(|| format!("cannot bind {}", settings.bind))?;
         let port = listener.local_addr()?.port();
 
-        let pool = web::Data::new(pool);
+        let pool = web::Data::new(shared::db::Database::new(pool));
         let introspector = web::Data::new(introspector);
         let hasher = web::Data::new(hasher);
         let auth_health = web::Data::new(auth_health);

@@ -1,6 +1,7 @@
 //! What both services share: configuration, the database layer, secrets, scopes, the scope policies,
 //! the wire types and the contract's error bodies. No handlers live here.
 
+pub mod access_log;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -33,12 +33,7 @@ pub fn new_client_secret() -> String {
 /// SHA-256, hex. Tokens and client secrets are high-entropy, so a fast hash is enough: nobody can
 /// guess their way back from it, and checking one costs microseconds, not a bcrypt round.
 pub fn sha256_hex(value: &str) -> String {
-    let digest = Sha256::digest(value.as_bytes());
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    format!("{:x}", Sha256::digest(value.as_bytes()))
 }
 
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -104,6 +99,15 @@ mod tests {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         assert_ne!(t, new_token());
+    }
+
+    #[test]
+    fn hashes_are_lower_case_hex_sha256() {
+        // FIPS 180-2's test vector: stored hashes must stay comparable across versions.
+        assert_eq!(
+            sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]

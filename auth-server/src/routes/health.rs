@@ -9,7 +9,7 @@ pub async fn healthz() -> HttpResponse {
 
 /// Ready when the database answers.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let pool = state.pool.clone();
+    let pool = state.db.pool().clone();
     match web::block(move || shared::db::is_ready(&pool)).await {
         Ok(true) => HttpResponse::Ok().json(json!({"status": "ok", "database": "ok"})),
         _ => HttpResponse::ServiceUnavailable()

@@ -96,17 +96,18 @@ pub async fn introspect_token(
     };
     let bearer = matches!(caller, Caller::Bearer(_));
     let state = state.into_inner();
-    let answer = web::block(
-        move || -> Result<Option<IntrospectionResponse>, OAuthError> {
-            let mut conn = state.pool.get()?;
-            if !caller_may_introspect(&state.clients, &mut conn, &caller)? {
-                return Ok(None);
-            }
-            let token = Form::required(&form, "token")?;
-            describe(&mut conn, token).map(Some)
-        },
-    )
-    .await??;
+    let db = state.db.clone();
+    let answer = db
+        .run(
+            move |conn| -> Result<Option<IntrospectionResponse>, OAuthError> {
+                if !caller_may_introspect(&state.clients, conn, &caller)? {
+                    return Ok(None);
+                }
+                let token = Form::required(&form, "token")?;
+                describe(conn, token).map(Some)
+            },
+        )
+        .await?;
     match answer {
         Some(body) => Ok(no_store(&mut HttpResponse::Ok()).json(body)),
         None => Ok(unauthorized(bearer)),

@@ -51,20 +51,20 @@ pub async fn revoke_token(
     let form = read_form(&req, payload).await?;
     let client = presented_client(&req, &form)?;
     let state = state.into_inner();
-    web::block(move || -> Result<(), OAuthError> {
-        let mut conn = state.pool.get()?;
-        let app = state.clients.require(&mut conn, client.as_ref())?;
+    let db = state.db.clone();
+    db.run(move |conn| -> Result<(), OAuthError> {
+        let app = state.clients.require(conn, client.as_ref())?;
         let hash = sha256_hex(form.required("token")?);
         // The hint only orders the search (RFC 7009 §2.1); an unknown hint is ignored.
         if form.get("token_type_hint") == Some("refresh_token") {
-            if !revoke_refresh(&mut conn, &app, &hash)? {
-                revoke_access(&mut conn, &app, &hash)?;
+            if !revoke_refresh(conn, &app, &hash)? {
+                revoke_access(conn, &app, &hash)?;
             }
-        } else if !revoke_access(&mut conn, &app, &hash)? {
-            revoke_refresh(&mut conn, &app, &hash)?;
+        } else if !revoke_access(conn, &app, &hash)? {
+            revoke_refresh(conn, &app, &hash)?;
         }
         Ok(())
     })
-    .await??;
+    .await?;
     Ok(no_store(&mut HttpResponse::Ok()).finish())
 }

@@ -15,6 +15,6 @@ pub async fn issue_token(
     let form = read_form(&req, payload).await?;
     let client = presented_client(&req, &form)?;
     let state = state.into_inner();
-    let response = web::block(move || issue_tokens(&state, client, &form)).await??;
+    let response = issue_tokens(state, client, form).await?;
     Ok(no_store(&mut HttpResponse::Ok()).json(response))
 }

@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use shared::db::models::Group;
-use shared::db::{groups, Pool};
+use shared::db::{groups, Database};
 use shared::error::{ApiError, StoreError};
 
 use crate::body::Body;
@@ -28,7 +28,7 @@ impl From<Group> for GroupBody {
 
 pub async fn list_groups(
     req: HttpRequest,
-    pool: web::Data<Pool>,
+    pool: web::Data<Database>,
 ) -> actix_web::Result<HttpResponse> {
     let query = query_pairs(&req);
     list_page::<_, GroupBody, _>(&req, &query, &pool, |conn, window| {
@@ -37,7 +37,10 @@ pub async fn list_groups(
     .await
 }
 
-pub async fn create_group(pool: web::Data<Pool>, body: Body) -> actix_web::Result<HttpResponse> {
+pub async fn create_group(
+    pool: web::Data<Database>,
+    body: Body,
+) -> actix_web::Result<HttpResponse> {
     let mut f = Fields::new(&body.0, false);
     let name = f.text("name", true, Text::required(150));
     f.finish()?;

@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;
-use shared::db::Pool;
+use shared::db::Database;
 use shared::error::ApiError;
 
 /// Where the auth server says it is alive, asked with the introspection client's timeouts.
@@ -30,11 +30,11 @@ pub async fn health() -> HttpResponse {
 }
 
 pub async fn readiness(
-    pool: web::Data<Pool>,
+    pool: web::Data<Database>,
     auth_server: web::Data<AuthServerHealth>,
 ) -> Result<HttpResponse, ApiError> {
     let pool = pool.into_inner();
-    let database = web::block(move || shared::db::is_ready(&pool))
+    let database = web::block(move || shared::db::is_ready(pool.pool()))
         .await
         .unwrap_or(false);
     if !database {

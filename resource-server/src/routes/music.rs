@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use shared::db::models::{Album, AlbumFields, Song, SongFields};
-use shared::db::{music, users, DbConnection, Pool};
+use shared::db::{music, users, Database, DbConnection};
 use shared::error::{ApiError, StoreError};
 
 use super::object_id;
@@ -163,7 +163,7 @@ fn song_fields(
 
 pub async fn list_albums(
     req: HttpRequest,
-    pool: web::Data<Pool>,
+    pool: web::Data<Database>,
 ) -> actix_web::Result<HttpResponse> {
     let query = query_pairs(&req);
     list_page::<_, AlbumBody, _>(&req, &query, &pool, |conn, window| {
@@ -172,7 +172,10 @@ pub async fn list_albums(
     .await
 }
 
-pub async fn create_album(pool: web::Data<Pool>, body: Body) -> actix_web::Result<HttpResponse> {
+pub async fn create_album(
+    pool: web::Data<Database>,
+    body: Body,
+) -> actix_web::Result<HttpResponse> {
     let album = run(&pool, move |conn| {
         let (fields, shown) = album_fields(conn, &body.0, None, Write::Full)?;
         music::create_album(conn, &fields).map_err(missing_reference("artist", shown))
@@ -182,7 +185,7 @@ pub async fn create_album(pool: web::Data<Pool>, body: Body) -> actix_web::Resul
 }
 
 pub async fn get_album(
-    pool: web::Data<Pool>,
+    pool: web::Data<Database>,
     id: web::Path<String>,
 ) -> actix_web::Result<HttpResponse> {
     let id = object_id(&id)?;
@@ -193,7 +196,7 @@ pub async fn get_album(
 }
 
 async fn write_album(
-    pool: web::Data<Pool>,
+    pool: web::Data<Database>,
     id: &str,
     body: Body,
     write: Write,
@@ -211,7 +214,7 @@ async fn write_album(
 }
 
 pub async fn replace_album(
-    pool: web::Data<Pool>,
+    pool: web::Data<Database>,
     id: web::Path<String>,
     body: Body,
 ) -> actix_web::Result<HttpResponse> {
@@ -219,7 +222,7 @@ pub async fn replace_album(
 }
 
 pub async fn update_album(
-    pool: web::Data<Pool>,
+    pool: web::Data<Database>,
     id: web::Path<String>,
     body: Body,
 ) -> actix_web::Result<HttpResponse> {
@@ -227,7 +230,7 @@ pub async fn update_album(
 }
 
 pub async fn delete_album(
-    pool: web::Data<Pool>,
+    pool: web::Data<Database>,
     id: web::Path<String>,
 ) -> actix_web::Result<HttpResponse> {
     let id = object_id(&id)?;
@@ -240,7 +243,7 @@ pub async fn delete_album(
 
 pub async fn list_songs(
     req: HttpRequest,
-    pool: web::Data<Pool>,
+    pool: web::Data<Database>,
 ) -> actix_web::Result<HttpResponse> {
     let query = query_pairs(&req);
     list_page::<_, SongBody, _>(&req, &query, &pool, |conn, window| {
@@ -249,7 +252,7 @@ pub async fn list_songs(
     .await
 }
 
-pub async fn create_song(pool: web::Data<Pool>, body: Body) -> actix_web::Result<HttpResponse> {
+pub async fn create_song(pool: web::Data<Database>, body: Body) -> actix_web::Result<HttpResponse> {
     let song = run(&pool, move |conn| {
         let (fields, shown) = song_fields(conn, &body.0, None, Write::Full)?;
         music::create_song(conn, &fields).map_err(missing_reference("album", shown))
@@ -259,7 +262,7 @@ pub async fn create_song(pool: web::Data<Pool>, body: Body) -> actix_web::Result
 }
 
 pub async fn get_song(
-    pool: web::Data<Pool>,
+    pool: web::Data<Database>,
     id: web::Path<String>,
 ) -> actix_web::Result<HttpResponse> {
     let id = object_id(&id)?;
@@ -271,7 +274,7 @@ pub async fn get_song(
 
 /// PUT only: the song detail's policy has no PATCH.
 pub async fn replace_song(
-    pool: web::Data<Pool>,
+    pool: web::Data<Database>,
     id: web::Path<String>,
     body: Body,
 ) -> actix_web::Result<HttpResponse> {
@@ -288,7 +291,7 @@ pub async fn replace_song(
 }
 
 pub async fn delete_song(
-    pool: web::Data<Pool>,
+    pool: web::Data<Database>,
     id: web::Path<String>,
 ) -> actix_web::Result<HttpResponse> {
     let id = object_id(&id)?;

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use shared::db::models::{NewUser, User, UserChanges};
 use shared::db::users::{self, UserFilter};
-use shared::db::Pool;
+use shared::db::Database;
 use shared::error::ApiError;
 use shared::secrets::PasswordHasher;
 
@@ -47,7 +47,7 @@ impl From<User> for UserBody {
 
 pub async fn list_users(
     req: HttpRequest,
-    pool: web::Data<Pool>,
+    pool: web::Data<Database>,
 ) -> actix_web::Result<HttpResponse> {
     let query = query_pairs(&req);
     let filter = UserFilter {
@@ -119,7 +119,7 @@ fn username_taken(e: diesel::result::Error) -> ApiError {
 }
 
 pub async fn create_user(
-    pool: web::Data<Pool>,
+    pool: web::Data<Database>,
     hasher: web::Data<PasswordHasher>,
     body: Body,
 ) -> actix_web::Result<HttpResponse> {
@@ -145,7 +145,7 @@ pub async fn create_user(
 }
 
 pub async fn get_user(
-    pool: web::Data<Pool>,
+    pool: web::Data<Database>,
     id: web::Path<String>,
 ) -> actix_web::Result<HttpResponse> {
     let id = object_id(&id)?;
@@ -160,7 +160,7 @@ pub async fn get_user(
 /// is validated (400).
 pub async fn update_user(
     principal: Principal,
-    pool: web::Data<Pool>,
+    pool: web::Data<Database>,
     hasher: web::Data<PasswordHasher>,
     id: web::Path<String>,
     body: Body,
@@ -192,7 +192,7 @@ pub async fn update_user(
 
 /// `delete_user` was checked by the route's model permission before this runs.
 pub async fn delete_user(
-    pool: web::Data<Pool>,
+    pool: web::Data<Database>,
     id: web::Path<String>,
 ) -> actix_web::Result<HttpResponse> {
     let id = object_id(&id)?;

@@ -2,6 +2,7 @@
 //! time from `DATABASE_URL` through diesel's `MultiConnection`.
 
 pub mod applications;
+mod database;
 pub mod groups;
 pub mod login_failures;
 pub mod models;
@@ -20,6 +21,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+pub use database::Database;
 pub use page::Page;
 
 #[derive(diesel::MultiConnection)]

@@ -266,6 +266,44 @@ async fn a_deactivated_owner_shows_on_the_refresh_token(db: TestDatabase) {
         .is_none());
 }
 
+async fn work_waits_for_a_permit_and_never_for_the_pool(db: TestDatabase) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    // Two connections and a pool that gives up at once: forty tasks only pass if they queue for
+    // the permits rather than for the pool.
+    let pool = r2d2::Pool::builder()
+        .max_size(2)
+        .connection_timeout(std::time::Duration::from_millis(50))
+        .build(ConnectionManager::new(DatabaseUrl::parse(&db.url).unwrap()))
+        .unwrap();
+    run_migrations(&mut pool.get().unwrap()).unwrap();
+    let database = Database::new(pool);
+    let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let (running, most) = (running.clone(), most.clone());
+            let database = database.clone();
+            actix_web::rt::spawn(async move {
+                database
+                    .run(move |conn| -> Result<i64, crate::error::ApiError> {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        let found = users::find(conn, i)?;
+                        running.fetch_sub(1, Ordering::SeqCst);
+                        Ok(i64::from(found.is_none()))
+                    })
+                    .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert!(matches!(task.await.unwrap(), Ok(1)));
+    }
+    assert_eq!(most.load(Ordering::SeqCst), 2);
+}
+
 async fn introspection_lookup_sees_expiry_owner_and_client(db: TestDatabase) {
     let pool = pool(&db);
     let mut conn = pool.get().unwrap();
@@ -395,6 +433,7 @@ crate::on_both_backends!(
     a_refresh_token_is_claimed_once_and_families_revoke_together,
     a_rotation_links_the_new_pair_and_happens_once,
     a_deactivated_owner_shows_on_the_refresh_token,
+    work_waits_for_a_permit_and_never_for_the_pool,
     introspection_lookup_sees_expiry_owner_and_client,
     dead_tokens_are_deleted_and_live_refresh_tokens_survive,
     deleting_a_user_cascades_to_applications_tokens_and_albums,
