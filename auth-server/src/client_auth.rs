@@ -3,6 +3,7 @@
 //! alone. Never both methods at once.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::header::{self, Header};
@@ -10,6 +11,7 @@ use actix_web::HttpRequest;
 use actix_web_httpauth::headers::authorization::{Authorization, Basic};
 use moka::sync::Cache;
 use percent_encoding::percent_decode_str;
+use sha2::{Digest, Sha256};
 use shared::db::models::Application;
 use shared::db::{applications, DbConnection};
 use shared::error::OAuthError;
@@ -110,7 +112,8 @@ pub fn presented_client(
 /// client (a resource server introspecting every request) costs one hash, not a database round
 /// trip; a rotated or deleted client therefore keeps working until its entry expires.
 pub struct ClientAuthenticator {
-    cache: Option<Cache<String, Application>>,
+    /// Keyed by SHA-256 of the credentials; the application is shared, not copied, on a hit.
+    cache: Option<Cache<[u8; 32], Arc<Application>>>,
 }
 
 impl ClientAuthenticator {
@@ -129,7 +132,7 @@ impl ClientAuthenticator {
         &self,
         conn: &mut DbConnection,
         presented: Option<&PresentedClient>,
-    ) -> Result<Application, OAuthError> {
+    ) -> Result<Arc<Application>, OAuthError> {
         match presented {
             Some(p) => self.authenticate(conn, p),
             None => Err(OAuthError::invalid_client(
@@ -142,20 +145,22 @@ impl ClientAuthenticator {
         &self,
         conn: &mut DbConnection,
         presented: &PresentedClient,
-    ) -> Result<Application, OAuthError> {
+    ) -> Result<Arc<Application>, OAuthError> {
         let Some(cache) = &self.cache else {
-            return check_credentials(conn, presented);
+            return check_credentials(conn, presented).map(Arc::new);
         };
         // The key commits to the secret, so only the exact credentials that passed hit the cache.
-        let key = sha256_hex(&format!(
-            "{}\0{}",
-            presented.client_id,
-            presented.secret.as_deref().unwrap_or("")
-        ));
+        // The NUL cannot occur in either part (form_decode and Form refuse it).
+        let key: [u8; 32] = Sha256::new()
+            .chain_update(presented.client_id.as_bytes())
+            .chain_update([0])
+            .chain_update(presented.secret.as_deref().unwrap_or("").as_bytes())
+            .finalize()
+            .into();
         if let Some(app) = cache.get(&key) {
             return Ok(app);
         }
-        let app = check_credentials(conn, presented)?;
+        let app = Arc::new(check_credentials(conn, presented)?);
         cache.insert(key, app.clone());
         Ok(app)
     }

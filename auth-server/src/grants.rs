@@ -186,7 +186,7 @@ fn answer(
 /// A password grant up to the hash check: who the client and the user are, and whether the
 /// account is locked.
 struct PasswordAttempt {
-    app: Application,
+    app: Arc<Application>,
     scope: ScopeSet,
     user: Option<User>,
     throttle_key: String,

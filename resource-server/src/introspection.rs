@@ -8,8 +8,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use moka::future::Cache;
 use moka::Expiry;
+use reqwest::header::{HeaderValue, AUTHORIZATION};
 use sha2::{Digest, Sha256};
 use shared::scopes::ScopeSet;
 use shared::wire::IntrospectionResponse;
@@ -80,7 +83,8 @@ pub struct Introspector {
     http: reqwest::Client,
     url: String,
     client_id: String,
-    client_secret: Secret,
+    /// The HTTP Basic credentials, built once.
+    authorization: HeaderValue,
     cache: Option<Cache<TokenKey, Arc<TokenStatus>>>,
 }
 
@@ -130,6 +134,18 @@ pub fn http_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
+/// RFC 6749 §2.3.1: the client id and secret are form-urlencoded, then sent as HTTP Basic (the
+/// auth server decodes them the same way, so a secret holding `+`, `%` or `:` survives). Marked
+/// sensitive so that no debug output of a request shows it.
+fn basic_authorization(client_id: &str, secret: &Secret) -> HeaderValue {
+    let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let credentials = STANDARD.encode(format!("{}:{}", encode(client_id), encode(secret.expose())));
+    let mut value = HeaderValue::try_from(format!("Basic {credentials}"))
+        .expect("base64 is always a valid header value");
+    value.set_sensitive(true);
+    value
+}
+
 impl Introspector {
     pub fn new(settings: &IntrospectionSettings, http: reqwest::Client) -> Self {
         let cache = (!settings.cache_ttl.is_zero()).then(|| {
@@ -144,7 +160,7 @@ impl Introspector {
             http,
             url: settings.url.clone(),
             client_id: settings.client_id.clone(),
-            client_secret: settings.client_secret.clone(),
+            authorization: basic_authorization(&settings.client_id, &settings.client_secret),
             cache,
         }
     }
@@ -169,7 +185,7 @@ impl Introspector {
         let response = self
             .http
             .post(&self.url)
-            .basic_auth(&self.client_id, Some(self.client_secret.expose()))
+            .header(AUTHORIZATION, self.authorization.clone())
             .form(&[("token", token), ("token_type_hint", "access_token")])
             .send()
             .await

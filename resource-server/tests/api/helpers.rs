@@ -16,7 +16,8 @@ pub const PASSWORD: &str = "correct horse";
 pub const ALL_SCOPES: &str =
     "read write groups albums music:read music:write update delete introspection";
 pub const RS_CLIENT_ID: &str = "resource-server";
-pub const RS_CLIENT_SECRET: &str = "resource-server-secret-0123456789abcdef";
+/// Holds characters that HTTP Basic must form-urlencode (RFC 6749 §2.3.1).
+pub const RS_CLIENT_SECRET: &str = "resource-server secret+0123%45:6789/abcdef";
 pub const DEMO_ID: &str = "demo";
 pub const DEMO_SECRET: &str = "demo-secret-0123456789abcdef0123456789";
 

@@ -45,7 +45,11 @@ async fn assert_unavailable(res: reqwest::Response) {
 async fn the_server_introspects_with_its_own_client_credentials(db: TestDatabase) {
     let server = MockServer::start().await;
     introspection()
-        .and(basic_auth(RS_CLIENT_ID, RS_CLIENT_SECRET))
+        // RFC 6749 §2.3.1: form-urlencoded before base64.
+        .and(basic_auth(
+            RS_CLIENT_ID,
+            "resource-server+secret%2B0123%2545%3A6789%2Fabcdef",
+        ))
         .and(body_string_contains(format!("token={TOKEN}")))
         .respond_with(active("read", 3600))
         .expect(1)

@@ -15,11 +15,11 @@ pub fn find_by_client_id(
     conn: &mut DbConnection,
     client_id: &str,
 ) -> QueryResult<Option<Application>> {
-    applications::table
+    on_concrete_connection!(conn, |c| applications::table
         .filter(applications::client_id.eq(client_id))
         .select(Application::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 pub fn find(conn: &mut DbConnection, id: i32) -> QueryResult<Option<Application>> {

@@ -1,6 +1,20 @@
 //! The database layer: one schema and one set of queries over SQLite or PostgreSQL, chosen at run
 //! time from `DATABASE_URL` through diesel's `MultiConnection`.
 
+/// Runs a diesel query on the concrete connection inside the `MultiConnection`, where `$body` is
+/// written once and compiled for each backend. diesel's `MultiConnection` writes out a query's SQL
+/// text on every execution, even for a statement it has already prepared; the concrete
+/// connections find their prepared statements by the query's type and build no SQL then. Used
+/// for the queries every request runs; elsewhere the difference is not worth the noise.
+macro_rules! on_concrete_connection {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgresql($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
 pub mod applications;
 mod database;
 pub mod groups;

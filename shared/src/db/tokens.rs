@@ -10,17 +10,17 @@ use super::schema::{access_tokens, applications, refresh_tokens, users};
 use super::DbConnection;
 
 pub fn insert_access(conn: &mut DbConnection, new: &NewAccessToken) -> QueryResult<AccessToken> {
-    diesel::insert_into(access_tokens::table)
+    on_concrete_connection!(conn, |c| diesel::insert_into(access_tokens::table)
         .values(new)
         .returning(access_tokens::all_columns)
-        .get_result(conn)
+        .get_result(c))
 }
 
 pub fn insert_refresh(conn: &mut DbConnection, new: &NewRefreshToken) -> QueryResult<RefreshToken> {
-    diesel::insert_into(refresh_tokens::table)
+    on_concrete_connection!(conn, |c| diesel::insert_into(refresh_tokens::table)
         .values(new)
         .returning(refresh_tokens::all_columns)
-        .get_result(conn)
+        .get_result(c))
 }
 
 pub fn find_access_by_hash(
@@ -61,7 +61,7 @@ pub fn find_active_access(
     hash: &str,
     now: i64,
 ) -> QueryResult<Option<ActiveAccess>> {
-    let row = access_tokens::table
+    let row = on_concrete_connection!(conn, |c| access_tokens::table
         .inner_join(applications::table)
         .left_join(users::table.on(users::id.nullable().eq(access_tokens::user_id)))
         .filter(access_tokens::token_hash.eq(hash))
@@ -80,8 +80,8 @@ pub fn find_active_access(
             Option<i32>,
             Option<String>,
             Option<bool>,
-        )>(conn)
-        .optional()?;
+        )>(c)
+        .optional())?;
     Ok(
         row.and_then(|(token, client_id, user_id, username, active)| {
             let user = match (token.user_id, user_id, username, active) {
@@ -104,12 +104,12 @@ pub fn find_refresh_with_owner(
     conn: &mut DbConnection,
     hash: &str,
 ) -> QueryResult<Option<(RefreshToken, bool)>> {
-    refresh_tokens::table
+    on_concrete_connection!(conn, |c| refresh_tokens::table
         .inner_join(users::table.on(users::id.eq(refresh_tokens::user_id)))
         .filter(refresh_tokens::token_hash.eq(hash))
         .select((RefreshToken::as_select(), users::is_active))
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// Uses up the refresh token `old` and stores its successors: claims `old` (exactly one of several

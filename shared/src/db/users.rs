@@ -15,11 +15,11 @@ pub fn create(conn: &mut DbConnection, new: &NewUser) -> QueryResult<User> {
 }
 
 pub fn find(conn: &mut DbConnection, id: i32) -> QueryResult<Option<User>> {
-    users::table
+    on_concrete_connection!(conn, |c| users::table
         .find(id)
         .select(User::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 pub fn find_by_username(conn: &mut DbConnection, username: &str) -> QueryResult<Option<User>> {
