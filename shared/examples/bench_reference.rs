@@ -3,15 +3,18 @@
 //!
 //!   bench_reference empty  ADDR          an actix-web handler that does nothing: the HTTP ceiling
 //!   bench_reference select ADDR          GET /users/{id}/: one SELECT by primary key through
-//!                                        shared::db (diesel MultiConnection + r2d2, no ping
-//!                                        on checkout) inside `web::block`, the user as JSON:
-//!                                        the work floor
+//!                                        shared::db (diesel + r2d2, no ping on checkout) inside
+//!                                        `web::block`, the user as JSON: the work floor as the
+//!                                        benchmark issue defines it (R2)
+//!   bench_reference select-gated ADDR    the same through `Database::run`, which first waits for
+//!                                        a permit per pooled connection, as the services do
+//!                                        (R2g: the floor of the services' own data path)
 //!   bench_reference bcrypt COST SECONDS [THREADS]
 //!                                        bcrypt verifications/s at COST on THREADS threads
 //!                                        (default: the available parallelism, as actix-web's
 //!                                        worker count), printed as `verifications_per_second=N`
 //!
-//! `select` reads DATABASE_URL and DATABASE_POOL_SIZE like the services; no request is logged.
+//! `select` and `select-gated` read DATABASE_URL and DATABASE_POOL_SIZE like the services; no request is logged.
 //! Not shipped: it is an example of the `shared` crate, built by `scripts/bench` only.
 
 use std::process::ExitCode;
@@ -21,18 +24,21 @@ use std::time::{Duration, Instant};
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 use shared::config::{DatabaseSettings, Vars};
-use shared::db::{self, users, ConnectionManager, DatabaseUrl, Pool};
+use shared::db::{self, users, ConnectionManager, Database, DatabaseUrl, Pool};
+use shared::error::ApiError;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
         ["empty", addr] => serve_empty(addr),
-        ["select", addr] => serve_select(addr),
+        ["select", addr] => serve_select(addr, false),
+        ["select-gated", addr] => serve_select(addr, true),
         ["bcrypt", cost, seconds] => bcrypt(cost, seconds, None),
         ["bcrypt", cost, seconds, threads] => bcrypt(cost, seconds, Some(threads)),
         _ => Err(anyhow::anyhow!(
-            "usage: bench_reference empty ADDR | select ADDR | bcrypt COST SECONDS [THREADS]"
+            "usage: bench_reference empty ADDR | select ADDR | select-gated ADDR \
+             | bcrypt COST SECONDS [THREADS]"
         )),
     };
     match result {
@@ -57,15 +63,34 @@ fn serve_empty(addr: &str) -> anyhow::Result<()> {
     })
 }
 
-async fn get_user(pool: web::Data<Pool>, id: web::Path<i32>) -> actix_web::Result<HttpResponse> {
+/// Every request waits for a connection inside r2d2's `get()`, on a blocking thread.
+async fn get_user(db: web::Data<Database>, id: web::Path<i32>) -> actix_web::Result<HttpResponse> {
     let id = id.into_inner();
+    let pool = db.pool().clone();
     let user = web::block(move || {
         let mut conn = pool.get().map_err(|e| e.to_string())?;
         users::find(&mut conn, id).map_err(|e| e.to_string())
     })
     .await?
     .map_err(actix_web::error::ErrorInternalServerError)?;
-    Ok(match user {
+    Ok(user_json(user))
+}
+
+/// A request first waits for a permit on its async worker, as in the services.
+async fn get_user_gated(
+    db: web::Data<Database>,
+    id: web::Path<i32>,
+) -> actix_web::Result<HttpResponse> {
+    let id = id.into_inner();
+    let user = db
+        .run(move |conn| Ok::<_, ApiError>(users::find(conn, id)?))
+        .await
+        .map_err(actix_web::error::ErrorInternalServerError)?;
+    Ok(user_json(user))
+}
+
+fn user_json(user: Option<shared::db::models::User>) -> HttpResponse {
+    match user {
         Some(u) => HttpResponse::Ok().json(serde_json::json!({
             "id": u.id,
             "username": u.username,
@@ -74,7 +99,7 @@ async fn get_user(pool: web::Data<Pool>, id: web::Path<i32>) -> actix_web::Resul
             "last_name": u.last_name,
         })),
         None => HttpResponse::NotFound().json(serde_json::json!({"detail": "Not found."})),
-    })
+    }
 }
 
 /// The services' pool (shared::db::ConnectionManager, same size), minus the ping on checkout
@@ -91,16 +116,20 @@ fn floor_pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
     Ok(pool)
 }
 
-fn serve_select(addr: &str) -> anyhow::Result<()> {
+fn serve_select(addr: &str, gated: bool) -> anyhow::Result<()> {
     let settings = DatabaseSettings::from_vars(&Vars::from_env())?;
-    let pool = floor_pool(&settings)?;
-    let pool = web::Data::new(pool);
+    let pool = web::Data::new(Database::new(floor_pool(&settings)?));
     let addr = addr.to_string();
     actix_web::rt::System::new().block_on(async move {
         HttpServer::new(move || {
-            App::new()
-                .app_data(pool.clone())
-                .route("/users/{id}/", web::get().to(get_user))
+            App::new().app_data(pool.clone()).route(
+                "/users/{id}/",
+                if gated {
+                    web::get().to(get_user_gated)
+                } else {
+                    web::get().to(get_user)
+                },
+            )
         })
         .bind(&addr)?
         .run()
