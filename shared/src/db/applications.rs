@@ -18,7 +18,7 @@ pub fn find_by_client_id(
     on_concrete_connection!(conn, |c| applications::table
         .filter(applications::client_id.eq(client_id))
         .select(Application::as_select())
-        .first(c)
+        .get_result(c)
         .optional())
 }
 

@@ -74,7 +74,7 @@ pub fn find_active_access(
             users::username.nullable(),
             users::is_active.nullable(),
         ))
-        .first::<(
+        .get_result::<(
             AccessToken,
             String,
             Option<i32>,
@@ -108,7 +108,7 @@ pub fn find_refresh_with_owner(
         .inner_join(users::table.on(users::id.eq(refresh_tokens::user_id)))
         .filter(refresh_tokens::token_hash.eq(hash))
         .select((RefreshToken::as_select(), users::is_active))
-        .first(c)
+        .get_result(c)
         .optional())
 }
 

@@ -18,7 +18,7 @@ pub fn find(conn: &mut DbConnection, id: i32) -> QueryResult<Option<User>> {
     on_concrete_connection!(conn, |c| users::table
         .find(id)
         .select(User::as_select())
-        .first(c)
+        .get_result(c)
         .optional())
 }
 
