@@ -40,6 +40,8 @@ pub struct Settings {
 #[derive(Debug, Clone)]
 pub struct IntrospectionSettings {
     pub url: String,
+    /// `url`, parsed once: the introspection client would otherwise parse it on every call.
+    pub parsed_url: reqwest::Url,
     pub client_id: String,
     pub client_secret: Secret,
     /// How long an answer may be reused; zero turns the cache off.
@@ -102,8 +104,11 @@ impl IntrospectionSettings {
                 format!("{url:?} has no host"),
             ));
         }
+        let parsed = reqwest::Url::parse(&url)
+            .map_err(|e| ConfigError::new("INTROSPECTION_URL", format!("{url:?}: {e}")))?;
         Ok(Self {
             url,
+            parsed_url: parsed,
             client_id: vars.required("INTROSPECTION_CLIENT_ID")?,
             client_secret: Secret::new(vars.required("INTROSPECTION_CLIENT_SECRET")?),
             cache_ttl: Duration::from_secs(vars.number_in(

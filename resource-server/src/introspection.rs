@@ -81,7 +81,7 @@ type TokenKey = [u8; 32];
 #[derive(Clone)]
 pub struct Introspector {
     http: reqwest::Client,
-    url: String,
+    url: reqwest::Url,
     client_id: String,
     /// The HTTP Basic credentials, built once.
     authorization: HeaderValue,
@@ -91,7 +91,7 @@ pub struct Introspector {
 impl std::fmt::Debug for Introspector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Introspector")
-            .field("url", &self.url)
+            .field("url", &self.url.as_str())
             .field("client_id", &self.client_id)
             .field("cached", &self.cache.is_some())
             .finish()
@@ -158,7 +158,7 @@ impl Introspector {
         });
         Self {
             http,
-            url: settings.url.clone(),
+            url: settings.parsed_url.clone(),
             client_id: settings.client_id.clone(),
             authorization: basic_authorization(&settings.client_id, &settings.client_secret),
             cache,
@@ -184,7 +184,7 @@ impl Introspector {
     async fn ask_auth_server(&self, token: &str) -> Result<TokenStatus, IntrospectionError> {
         let response = self
             .http
-            .post(&self.url)
+            .post(self.url.clone())
             .header(AUTHORIZATION, self.authorization.clone())
             .form(&[("token", token), ("token_type_hint", "access_token")])
             .send()
