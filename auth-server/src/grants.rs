@@ -149,25 +149,6 @@ fn new_refresh(
     (token, row)
 }
 
-/// Stores an access token, and the refresh token issued with it.
-fn store(
-    conn: &mut DbConnection,
-    access: &NewAccessToken,
-    refresh: Option<&NewRefreshToken>,
-) -> Result<(), StoreError> {
-    let stored = tokens::insert_access(conn, access)?;
-    if let Some(refresh) = refresh {
-        tokens::insert_refresh(
-            conn,
-            &NewRefreshToken {
-                access_token_id: Some(stored.id),
-                ..refresh.clone()
-            },
-        )?;
-    }
-    Ok(())
-}
-
 fn answer(
     state: &AppState,
     scope: &ScopeSet,
@@ -259,7 +240,11 @@ async fn password_grant(
                 .allows_grant("refresh_token")
                 .then(|| new_refresh(&s, &app, user.id, (&family, &scope_text), at));
             conn.transaction::<_, StoreError, _>(|conn| {
-                store(conn, &access, refresh.as_ref().map(|(_, row)| row))
+                Ok(tokens::insert_pair(
+                    conn,
+                    &access,
+                    refresh.as_ref().map(|(_, row)| row),
+                )?)
             })
             .map_err(client_vanished)?;
             Ok(answer(
@@ -337,6 +322,6 @@ fn client_credentials_grant(
 ) -> Result<TokenResponse, OAuthError> {
     let scope = resolve_scope(state, app, form.get("scope"))?;
     let (access_token, access) = new_access(state, app, None, &scope, now());
-    store(conn, &access, None).map_err(client_vanished)?;
+    tokens::insert_pair(conn, &access, None).map_err(|e| client_vanished(e.into()))?;
     Ok(answer(state, &scope, access_token, None))
 }

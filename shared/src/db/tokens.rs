@@ -143,7 +143,19 @@ pub fn rotate_refresh(
         if let Some(id) = old_access_id {
             revoke_access(conn, id, at)?;
         }
-        let stored = insert_access(conn, access)?;
+        insert_pair(conn, access, Some(refresh))?;
+        Ok(true)
+    })
+}
+
+/// Stores an access token, and the refresh token issued with it linked to it.
+pub fn insert_pair(
+    conn: &mut DbConnection,
+    access: &NewAccessToken,
+    refresh: Option<&NewRefreshToken>,
+) -> QueryResult<()> {
+    let stored = insert_access(conn, access)?;
+    if let Some(refresh) = refresh {
         insert_refresh(
             conn,
             &NewRefreshToken {
@@ -151,8 +163,8 @@ pub fn rotate_refresh(
                 ..refresh.clone()
             },
         )?;
-        Ok(true)
-    })
+    }
+    Ok(())
 }
 
 /// Marks the refresh token used, if nobody has yet: `Some(the access token issued with it)` for
