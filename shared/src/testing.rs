@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use diesel::{Connection, PgConnection, QueryDsl, RunQueryDsl};
+use diesel::{QueryDsl, RunQueryDsl};
 
-use crate::db::{schema, Pool};
+use crate::db::{establish_postgres, schema, Pool};
 
 pub const POSTGRES_ENV: &str = "OAUTH_TEST_POSTGRES_URL";
 
@@ -41,7 +41,7 @@ impl TestDatabase {
     pub fn postgres() -> Option<Self> {
         let admin_url = std::env::var(POSTGRES_ENV).ok().filter(|v| !v.is_empty())?;
         let name = format!("oauth_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| {
+        let mut admin = establish_postgres(&admin_url).unwrap_or_else(|e| {
             panic!("{POSTGRES_ENV} is set but PostgreSQL is not reachable: {e}")
         });
         diesel::sql_query(format!("CREATE DATABASE {name}"))
@@ -77,7 +77,7 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Kind::Postgres { admin_url, name } = &self.kind {
-            if let Ok(mut admin) = PgConnection::establish(admin_url) {
+            if let Ok(mut admin) = establish_postgres(admin_url) {
                 let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                     .execute(&mut admin);
             }

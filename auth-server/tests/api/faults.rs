@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use reqwest::StatusCode;
 use serde_json::Value;
+use shared::db::establish_postgres;
 use shared::db::models::NewUser;
 use shared::db::schema::{access_tokens, refresh_tokens};
 use shared::secrets::{sha256_hex, PasswordHasher};
@@ -220,7 +221,7 @@ struct RefreshRow {
 /// every refresh token with its access token, every rotated one revoked with its access token,
 /// and a family whose newest refresh token is dead only where the load saw the family end.
 fn assert_no_half_written_rotation(url: &str, workers: &[Worker]) {
-    let mut conn = PgConnection::establish(url).expect("connect after the restart");
+    let mut conn = establish_postgres(url).expect("connect after the restart");
     let rows: Vec<RefreshRow> = refresh_tokens::table
         .select((
             refresh_tokens::id,

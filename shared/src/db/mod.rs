@@ -86,6 +86,16 @@ impl ConnectionManager {
     }
 }
 
+/// Opens a PostgreSQL connection. Every PostgreSQL connection of the services and their tests is
+/// opened here, because the first one decides how OpenSSL (libpq's TLS) shuts down: left to
+/// libpq, OpenSSL frees its state in an `atexit` handler while the pool's threads may still use
+/// it, and the process dies with "free(): invalid pointer" as it exits. openssl-sys initialises
+/// it without that handler; the operating system reclaims the memory anyway.
+pub fn establish_postgres(url: &str) -> diesel::ConnectionResult<PgConnection> {
+    openssl_sys::init();
+    PgConnection::establish(url)
+}
+
 impl r2d2::ManageConnection for ConnectionManager {
     type Connection = DbConnection;
     type Error = diesel::r2d2::Error;
@@ -94,7 +104,7 @@ impl r2d2::ManageConnection for ConnectionManager {
         match &self.url {
             DatabaseUrl::Postgres(url) => {
                 let mut conn =
-                    PgConnection::establish(url).map_err(diesel::r2d2::Error::ConnectionError)?;
+                    establish_postgres(url).map_err(diesel::r2d2::Error::ConnectionError)?;
                 conn.set_instrumentation(ConnectionWatch::default());
                 Ok(DbConnection::Postgresql(conn))
             }
