@@ -5,6 +5,7 @@ use clap::Parser;
 use shared::config::{init_logging, Vars};
 
 fn main() {
+    shared::memory::limit_allocator_arenas();
     let args = Cli::parse();
     init_logging();
     let settings = match Settings::from_vars(&Vars::from_env()) {

@@ -38,6 +38,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    shared::memory::limit_allocator_arenas();
     match Cli::parse().command.unwrap_or(Command::Serve) {
         Command::Routes => {
             print!("{}", route_table::listing());

@@ -5,6 +5,7 @@ pub mod access_log;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod memory;
 pub mod policy;
 pub mod scopes;
 pub mod secrets;
