@@ -4,7 +4,7 @@
 /// and memory freed in an arena stays with it. The services run a few dozen threads (async
 /// workers, one blocking thread per pooled connection, bcrypt), so after a burst of writes most
 /// of their resident memory was free space spread over sixteen arenas (`malloc_stats()`: 23 MB
-/// held, 5 MB in use). One arena per CPU is enough: no more threads than CPUs touch the heap
+/// held, 5 MB in use). One arena per CPU is enough: no more threads than CPUs run, and so allocate,
 /// at once. `MALLOC_ARENA_MAX`, when the operator sets it, wins.
 pub fn limit_allocator_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
