@@ -39,9 +39,8 @@ pub struct Settings {
 
 #[derive(Debug, Clone)]
 pub struct IntrospectionSettings {
-    pub url: String,
-    /// `url`, parsed once: the introspection client would otherwise parse it on every call.
-    pub parsed_url: reqwest::Url,
+    /// Parsed once here: the introspection client would otherwise parse it on every call.
+    pub url: reqwest::Url,
     pub client_id: String,
     pub client_secret: Secret,
     /// How long an answer may be reused; zero turns the cache off.
@@ -97,18 +96,20 @@ impl Settings {
 
 impl IntrospectionSettings {
     pub fn from_vars(vars: &Vars) -> Result<Self, ConfigError> {
-        let url = vars.http_url("INTROSPECTION_URL", DEFAULT_INTROSPECTION_URL)?;
-        if origin_of(&url).is_none() {
+        let raw = vars.http_url("INTROSPECTION_URL", DEFAULT_INTROSPECTION_URL)?;
+        let url = reqwest::Url::parse(&raw)
+            .map_err(|e| ConfigError::new("INTROSPECTION_URL", format!("{raw:?}: {e}")))?;
+        // The WHATWG parser reads "http:///o/introspect/" as host "o": refuse an empty
+        // authority in the text itself.
+        let authority = raw.split_once("://").map_or("", |(_, rest)| rest);
+        if !url.has_host() || authority.starts_with(['/', '?', '#']) {
             return Err(ConfigError::new(
                 "INTROSPECTION_URL",
-                format!("{url:?} has no host"),
+                format!("{raw:?} has no host"),
             ));
         }
-        let parsed = reqwest::Url::parse(&url)
-            .map_err(|e| ConfigError::new("INTROSPECTION_URL", format!("{url:?}: {e}")))?;
         Ok(Self {
             url,
-            parsed_url: parsed,
             client_id: vars.required("INTROSPECTION_CLIENT_ID")?,
             client_secret: Secret::new(vars.required("INTROSPECTION_CLIENT_SECRET")?),
             cache_ttl: Duration::from_secs(vars.number_in(
@@ -131,18 +132,9 @@ impl IntrospectionSettings {
 
     /// `scheme://host[:port]` of the introspection endpoint: the auth server's base URL, from
     /// which its token endpoint (for the OpenAPI document) and health check are derived.
-    pub fn auth_server_origin(&self) -> &str {
-        origin_of(&self.url).unwrap_or(&self.url)
+    pub fn auth_server_origin(&self) -> String {
+        self.url.origin().ascii_serialization()
     }
-}
-
-/// The scheme and authority of an absolute http(s) URL, without a trailing slash.
-fn origin_of(url: &str) -> Option<&str> {
-    let after_scheme = url.find("://")? + 3;
-    let end = url[after_scheme..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| after_scheme + i);
-    (end > after_scheme).then(|| &url[..end])
 }
 
 #[cfg(test)]
@@ -164,7 +156,7 @@ mod tests {
     fn defaults_follow_the_contract() {
         let s = Settings::from_vars(&vars(&[])).unwrap();
         assert_eq!(s.bind, "127.0.0.1:8001");
-        assert_eq!(s.introspection.url, DEFAULT_INTROSPECTION_URL);
+        assert_eq!(s.introspection.url.as_str(), DEFAULT_INTROSPECTION_URL);
         assert_eq!(s.introspection.cache_ttl, Duration::from_secs(5));
         assert_eq!(s.introspection.timeout, Duration::from_millis(2000));
         assert_eq!(s.introspection.cache_capacity, 100_000);
@@ -215,6 +207,16 @@ mod tests {
             shown.contains("postgres://app:[redacted]@db:5432/x"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn the_auth_server_origin_never_carries_credentials_from_the_url() {
+        let s = Settings::from_vars(&vars(&[(
+            "INTROSPECTION_URL",
+            "http://user:pass@auth:8000/o/introspect/",
+        )]))
+        .unwrap();
+        assert_eq!(s.introspection.auth_server_origin(), "http://auth:8000");
     }
 
     #[test]

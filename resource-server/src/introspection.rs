@@ -158,7 +158,7 @@ impl Introspector {
         });
         Self {
             http,
-            url: settings.parsed_url.clone(),
+            url: settings.url.clone(),
             client_id: settings.client_id.clone(),
             authorization: basic_authorization(&settings.client_id, &settings.client_secret),
             cache,
