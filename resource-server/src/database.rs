@@ -12,3 +12,12 @@ where
 {
     db.run(f).await
 }
+
+/// `Database::read` with the API's errors: for a short read by key that writes nothing.
+pub async fn read<T, F>(db: &web::Data<Database>, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    db.read(f).await
+}

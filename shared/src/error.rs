@@ -18,6 +18,9 @@ pub enum StoreError {
     Unavailable(String),
     #[error(transparent)]
     Query(diesel::result::Error),
+    /// The data-access code panicked on the calling worker (see `Database::read`): answer 500.
+    #[error("a database task panicked")]
+    Panicked,
 }
 
 impl StoreError {
@@ -158,7 +161,7 @@ impl From<StoreError> for OAuthError {
                     "The service is temporarily unavailable.",
                 )
             }
-            StoreError::Query(cause) => {
+            cause @ (StoreError::Query(_) | StoreError::Panicked) => {
                 log::error!("database error: {cause}");
                 Self::new(OAuthErrorCode::ServerError, "Internal error.")
             }
@@ -255,7 +258,7 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable(cause) => {
                 Self::Unavailable(format!("database unavailable: {cause}"))
             }
-            StoreError::Query(cause) => {
+            cause @ (StoreError::Query(_) | StoreError::Panicked) => {
                 Self::Unexpected(anyhow::anyhow!("database error: {cause}"))
             }
         }

@@ -98,7 +98,7 @@ pub async fn introspect_token(
     let state = state.into_inner();
     let db = state.db.clone();
     let answer = db
-        .run(
+        .read(
             move |conn| -> Result<Option<IntrospectionResponse>, OAuthError> {
                 if !caller_may_introspect(&state.clients, conn, &caller)? {
                     return Ok(None);

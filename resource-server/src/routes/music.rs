@@ -11,7 +11,7 @@ use shared::error::{ApiError, StoreError};
 
 use super::object_id;
 use crate::body::Body;
-use crate::database::run;
+use crate::database::{read, run};
 use crate::fields::{Fields, Reference, Text};
 use crate::pagination::{list_page, query_pairs};
 
@@ -189,7 +189,7 @@ pub async fn get_album(
     id: web::Path<String>,
 ) -> actix_web::Result<HttpResponse> {
     let id = object_id(&id)?;
-    let album = run(&pool, move |conn| Ok(music::find_album(conn, id)?))
+    let album = read(&pool, move |conn| Ok(music::find_album(conn, id)?))
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(AlbumBody::from(album)))
@@ -266,7 +266,7 @@ pub async fn get_song(
     id: web::Path<String>,
 ) -> actix_web::Result<HttpResponse> {
     let id = object_id(&id)?;
-    let song = run(&pool, move |conn| Ok(music::find_song(conn, id)?))
+    let song = read(&pool, move |conn| Ok(music::find_song(conn, id)?))
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(SongBody::from(song)))

@@ -10,7 +10,7 @@ use shared::secrets::PasswordHasher;
 
 use super::{object_id, optional_filter};
 use crate::body::Body;
-use crate::database::run;
+use crate::database::{read, run};
 use crate::enforcement::require_permission;
 use crate::fields::{is_valid_email, is_valid_username, Fields, Text, INVALID_USERNAME};
 use crate::pagination::{list_page, query_pairs};
@@ -149,7 +149,7 @@ pub async fn get_user(
     id: web::Path<String>,
 ) -> actix_web::Result<HttpResponse> {
     let id = object_id(&id)?;
-    let user = run(&pool, move |conn| Ok(users::find(conn, id)?))
+    let user = read(&pool, move |conn| Ok(users::find(conn, id)?))
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(UserBody::from(user)))

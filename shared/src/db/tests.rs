@@ -304,6 +304,64 @@ async fn work_waits_for_a_permit_and_never_for_the_pool(db: TestDatabase) {
     assert_eq!(most.load(Ordering::SeqCst), 2);
 }
 
+/// Which thread ran a read, and whether the caller's thread was that one.
+async fn read_on_which_thread(database: &Database) -> bool {
+    let caller = std::thread::current().id();
+    database
+        .read(move |conn| -> Result<bool, crate::error::ApiError> {
+            users::find(conn, 1)?;
+            Ok(std::thread::current().id() == caller)
+        })
+        .await
+        .unwrap()
+}
+
+async fn a_read_runs_in_place_on_sqlite_only(db: TestDatabase) {
+    let database = Database::new(pool(&db));
+    let sqlite = matches!(DatabaseUrl::parse(&db.url).unwrap(), DatabaseUrl::Sqlite(_));
+    assert_eq!(read_on_which_thread(&database).await, sqlite);
+    // Work that may write always leaves the worker.
+    let caller = std::thread::current().id();
+    let in_place = database
+        .run(move |_| -> Result<bool, crate::error::ApiError> {
+            Ok(std::thread::current().id() == caller)
+        })
+        .await
+        .unwrap();
+    assert!(!in_place);
+}
+
+async fn a_read_goes_to_a_blocking_thread_when_no_connection_is_idle(db: TestDatabase) {
+    let pool = r2d2::Pool::builder()
+        .max_size(1)
+        .build(ConnectionManager::new(DatabaseUrl::parse(&db.url).unwrap()))
+        .unwrap();
+    run_migrations(&mut pool.get().unwrap()).unwrap();
+    let database = Database::new(pool.clone());
+    let held = pool.get().unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        drop(held);
+    });
+    assert!(!read_on_which_thread(&database).await);
+    release.join().unwrap();
+}
+
+async fn a_read_that_panics_fails_the_request_only(db: TestDatabase) {
+    let database = Database::new(pool(&db));
+    let result = database
+        .read(|_| -> Result<(), crate::error::ApiError> { panic!("a bug in a read") })
+        .await;
+    assert!(matches!(result, Err(crate::error::ApiError::Unexpected(_))));
+    // The worker and the connection are still there for the next request.
+    assert!(matches!(
+        database
+            .read(|conn| -> Result<_, crate::error::ApiError> { Ok(users::find(conn, 1)?) })
+            .await,
+        Ok(None)
+    ));
+}
+
 async fn introspection_lookup_sees_expiry_owner_and_client(db: TestDatabase) {
     let pool = pool(&db);
     let mut conn = pool.get().unwrap();
@@ -434,6 +492,9 @@ crate::on_both_backends!(
     a_rotation_links_the_new_pair_and_happens_once,
     a_deactivated_owner_shows_on_the_refresh_token,
     work_waits_for_a_permit_and_never_for_the_pool,
+    a_read_runs_in_place_on_sqlite_only,
+    a_read_goes_to_a_blocking_thread_when_no_connection_is_idle,
+    a_read_that_panics_fails_the_request_only,
     introspection_lookup_sees_expiry_owner_and_client,
     dead_tokens_are_deleted_and_live_refresh_tokens_survive,
     deleting_a_user_cascades_to_applications_tokens_and_albums,
