@@ -123,12 +123,14 @@ impl Expiry<TokenKey, Arc<TokenStatus>> for UntilTtlOrExpiry {
 
 /// Builds the HTTP client every outgoing call shares: keep-alive connections are pooled, and
 /// both connecting and the whole exchange are bounded so a hanging auth server cannot hold a
-/// request for long.
+/// request for long. An idle connection is dropped before the auth server's own keep-alive
+/// (actix-web's default, 5 s) would close it, so that a request rarely goes out on a connection
+/// the server is closing; `ask_auth_server` covers the rest.
 pub fn http_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
     Ok(reqwest::Client::builder()
         .connect_timeout(timeout)
         .timeout(timeout)
-        .pool_idle_timeout(Duration::from_secs(60))
+        .pool_idle_timeout(Duration::from_secs(4))
         .tcp_keepalive(Duration::from_secs(30))
         .redirect(reqwest::redirect::Policy::none())
         .build()?)
@@ -182,14 +184,17 @@ impl Introspector {
     }
 
     async fn ask_auth_server(&self, token: &str) -> Result<TokenStatus, IntrospectionError> {
-        let response = self
-            .http
-            .post(self.url.clone())
-            .header(AUTHORIZATION, self.authorization.clone())
-            .form(&[("token", token), ("token_type_hint", "access_token")])
-            .send()
-            .await
-            .map_err(|e| IntrospectionError(describe(&e)))?;
+        let response = match self.send(token).await {
+            // A kept-alive connection the auth server closed as the request went out on it (its
+            // keep-alive ran out, it restarted): introspection changes nothing, so it is asked
+            // once more, on a new connection. A timeout or a refused connection is not retried.
+            Err(e) if e.is_request() && !e.is_timeout() && !e.is_connect() => {
+                log::debug!("introspection asked again: {}", describe(&e));
+                self.send(token).await
+            }
+            sent => sent,
+        }
+        .map_err(|e| IntrospectionError(describe(&e)))?;
         let status = response.status();
         if status != reqwest::StatusCode::OK {
             return Err(IntrospectionError(format!(
@@ -198,6 +203,15 @@ impl Introspector {
         }
         let body = read_limited(response).await?;
         TokenStatus::parse_answer(&body, shared::time::now())
+    }
+
+    async fn send(&self, token: &str) -> reqwest::Result<reqwest::Response> {
+        self.http
+            .post(self.url.clone())
+            .header(AUTHORIZATION, self.authorization.clone())
+            .form(&[("token", token), ("token_type_hint", "access_token")])
+            .send()
+            .await
     }
 }
 

@@ -2,6 +2,8 @@
 //! cached for the TTL but never past the token's exp, and concurrent requests share one call.
 
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -260,6 +262,84 @@ async fn scopes_come_from_the_introspection_answer(db: TestDatabase) {
     assert_permission_denied(res).await;
 }
 
+/// A stand-in auth server that answers the first request on each connection and closes the
+/// connection when the next request arrives on it: what a client sees when the server's
+/// keep-alive runs out, or the server restarts, just as a request goes out on an idle connection.
+/// Returns its URL and how many connections it accepted.
+fn auth_server_closing_after_one_answer() -> (String, Arc<AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    fn read_request(reader: &mut BufReader<std::net::TcpStream>) -> bool {
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return false;
+            }
+            let line = line.trim_end().to_ascii_lowercase();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(value) = line.strip_prefix("content-length:") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).is_ok()
+    }
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/o/introspect/", listener.local_addr().unwrap());
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            counter.fetch_add(1, Ordering::SeqCst);
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                if !read_request(&mut reader) {
+                    return;
+                }
+                let body = json!({
+                    "active": true, "scope": "read", "client_id": "demo", "sub": "1",
+                    "exp": shared::time::now() + 3600,
+                })
+                .to_string();
+                let mut stream = stream;
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                stream.write_all(answer.as_bytes()).unwrap();
+                // The next request is read, then the connection closes unanswered.
+                read_request(&mut reader);
+            });
+        }
+    });
+    (url, accepted)
+}
+
+async fn a_kept_alive_connection_closed_by_the_auth_server_costs_no_request(db: TestDatabase) {
+    let (url, accepted) = auth_server_closing_after_one_answer();
+    let app = spawn_app_with(
+        db,
+        AuthServer::At(url),
+        &[("INTROSPECTION_CACHE_SECONDS", "0")],
+    )
+    .await;
+    for _ in 0..3 {
+        let res = app.get("/users/", Some(TOKEN)).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "{}",
+            res.text().await.unwrap()
+        );
+    }
+    // Each later request found its connection closed and was asked again on a new one.
+    assert_eq!(accepted.load(Ordering::SeqCst), 3);
+}
+
 on_both_backends!(
     the_server_introspects_with_its_own_client_credentials,
     garbage_answers_are_503_never_401,
@@ -272,4 +352,5 @@ on_both_backends!(
     an_inactive_answer_is_cached_for_the_ttl_only,
     a_cached_answer_is_never_used_past_the_tokens_exp,
     scopes_come_from_the_introspection_answer,
+    a_kept_alive_connection_closed_by_the_auth_server_costs_no_request,
 );
