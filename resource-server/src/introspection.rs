@@ -167,6 +167,17 @@ impl Introspector {
         }
     }
 
+    /// The same introspector (its cache is shared) sending through `http`. Each actix worker
+    /// gets its own client: a pooled connection's task runs on the worker that opened it, so a
+    /// client shared by all workers hands most requests to another worker's thread and back
+    /// (measured: 0.65 cross-thread wake-ups per request with two workers).
+    pub fn with_client(&self, http: reqwest::Client) -> Self {
+        Self {
+            http,
+            ..self.clone()
+        }
+    }
+
     /// The token's status, from the cache when a fresh answer is there. Concurrent calls for
     /// the same uncached token share one request to the auth server.
     pub async fn introspect(&self, token: &str) -> Result<TokenStatus, IntrospectionError> {

@@ -49,11 +49,13 @@ impl Application {
         let port = listener.local_addr()?.port();
 
         let pool = web::Data::new(shared::db::Database::new(pool));
-        let introspector = web::Data::new(introspector);
         let hasher = web::Data::new(hasher);
         let auth_health = web::Data::new(auth_health);
         let openapi = web::Data::new(openapi);
+        let timeout = settings.introspection.timeout;
         let server = HttpServer::new(move || {
+            let http = http_client(timeout).expect("the same client was built at start");
+            let introspector = web::Data::new(introspector.with_client(http));
             App::new()
                 .wrap(access_log())
                 // A path segment that is not UTF-8 is a missing object, in the contract's shape.
@@ -61,7 +63,7 @@ impl Application {
                     web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
                 )
                 .app_data(pool.clone())
-                .app_data(introspector.clone())
+                .app_data(introspector)
                 .app_data(hasher.clone())
                 .app_data(auth_health.clone())
                 .app_data(openapi.clone())
