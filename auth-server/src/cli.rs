@@ -3,18 +3,21 @@
 
 use std::io::{BufRead, IsTerminal};
 
+use auth_store::applications;
+use auth_store::models::{Application, ClientType, NewApplication};
 use clap::{Args, Parser, Subcommand};
 use diesel::Connection;
+use oauth_core::scopes::ScopeSet;
+use oauth_core::secrets::{new_client_id, new_client_secret, sha256_hex, PasswordHasher};
+use oauth_core::time::now;
 use serde_json::json;
-use shared::db::models::{Application, ClientType, NewApplication, NewUser, GRANT_TYPES};
-use shared::db::{self, applications, groups, users, DbConnection};
-use shared::error::StoreError;
-use shared::scopes::ScopeSet;
-use shared::secrets::{new_client_id, new_client_secret, sha256_hex, PasswordHasher};
-use shared::time::now;
+use store::models::NewUser;
+use store::StoreError;
+use store::{groups, users, DbConnection};
 
+use crate::clean_up::clear_dead_rows;
 use crate::configuration::Settings;
-use crate::startup::clear_dead_rows;
+use crate::flows::GRANT_TYPES;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -112,7 +115,7 @@ pub struct CreateClient {
 
 /// Runs one admin command; the error is what to print after `error: `.
 pub fn run(command: Command, settings: &Settings) -> anyhow::Result<()> {
-    let pool = db::connect_and_migrate(&settings.database.url, 1)?;
+    let pool = store::connect_and_migrate(&settings.database.url, 1)?;
     let mut conn = pool.get()?;
     match command {
         Command::Serve => unreachable!("serve is handled by main"),
@@ -235,12 +238,9 @@ fn create_user(
         }
         Ok(user)
     });
-    let user = match user {
-        Err(e) if e.is_unique_violation() => {
-            anyhow::bail!("a user named {} already exists", args.username)
-        }
-        other => other?,
-    };
+    let user = user.map_err(|e| {
+        e.on_unique_violation(|| anyhow::anyhow!("a user named {} already exists", args.username))
+    })?;
     println!("created user {} (id {})", user.username, user.id);
     Ok(())
 }
@@ -350,7 +350,7 @@ fn create_client(
         }
         (ClientType::Confidential, false) => Some(new_client_secret()),
     };
-    let created = applications::create(
+    applications::create(
         conn,
         &NewApplication {
             client_id: client_id.clone(),
@@ -365,13 +365,11 @@ fn create_client(
             created_at: now(),
         },
     )
-    .map_err(StoreError::from);
-    match created {
-        Err(e) if e.is_unique_violation() => {
-            anyhow::bail!("a client with client_id {client_id} already exists")
-        }
-        other => other?,
-    };
+    .map_err(|e| {
+        e.on_unique_violation(|| {
+            anyhow::anyhow!("a client with client_id {client_id} already exists")
+        })
+    })?;
     print_credentials(&client_id, secret.as_deref(), args.json);
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The auth server's settings, read from the environment and validated at start.
 
-use shared::config::{bcrypt_cost, ConfigError, DatabaseSettings, Vars};
-use shared::scopes::{ScopeSet, DEFAULT_SCOPES};
+use oauth_core::config::{bcrypt_cost, ConfigError, DatabaseSettings, Vars};
+use oauth_core::scopes::{ScopeSet, DEFAULT_SCOPES};
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -27,6 +27,11 @@ pub struct Settings {
 const DAY: i64 = 86_400;
 
 impl Settings {
+    /// Settings from these variables alone, as if they were the whole environment (tests).
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, ConfigError> {
+        Self::from_vars(&Vars::from_pairs(pairs.iter().copied()))
+    }
+
     pub fn from_vars(vars: &Vars) -> Result<Self, ConfigError> {
         let default_scopes: Vec<&str> = DEFAULT_SCOPES.iter().map(|(name, _)| *name).collect();
         let raw_scopes = vars.string_or("OAUTH_SCOPES", &default_scopes.join(" "));

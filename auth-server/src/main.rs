@@ -2,10 +2,10 @@ use auth_server::cli::{self, Cli, Command};
 use auth_server::configuration::Settings;
 use auth_server::startup::Application;
 use clap::Parser;
-use shared::config::{init_logging, Vars};
+use oauth_core::config::{init_logging, Vars};
 
 fn main() {
-    shared::memory::limit_allocator_arenas();
+    oauth_core::memory::limit_allocator_arenas();
     let args = Cli::parse();
     init_logging();
     let settings = match Settings::from_vars(&Vars::from_env()) {

@@ -1,29 +1,24 @@
-//! Building and running the server: the pool, migrations, the periodic clean-up and the routes.
+//! Building and running the server: the pool, migrations, the services, the periodic clean-up
+//! and the routes.
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
-use shared::access_log::access_log;
-use shared::db::{self, Database};
-use shared::secrets::PasswordHasher;
+use anyhow::Context;
+use http_service::access_log::access_log;
+use http_service::health::{Check, Readiness};
+use oauth_core::secrets::PasswordHasher;
+use store::Database;
 
-use crate::client_auth::ClientAuthenticator;
+use crate::clean_up::{self, Schedule};
+use crate::clients::ClientAuthenticator;
 use crate::configuration::Settings;
-use crate::routes;
+use crate::http::{self, metadata::ServerMetadata};
+use crate::services::{Clock, Services};
 use crate::throttle::LoginThrottle;
-
-/// What every handler shares.
-pub struct AppState {
-    pub db: Database,
-    pub settings: Settings,
-    pub hasher: PasswordHasher,
-    pub throttle: LoginThrottle,
-    pub clients: ClientAuthenticator,
-    pub issuer: String,
-}
+use crate::token_strategy::TokenStrategy;
 
 pub struct Application {
     port: u16,
@@ -33,30 +28,52 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let database = settings.database.clone();
-        let pool = web::block(move || db::connect_and_migrate(&database.url, database.pool_size))
-            .await??;
+        let pool = tokio::task::spawn_blocking(move || {
+            store::connect_and_migrate(&database.url, database.pool_size)
+        })
+        .await
+        .context("the migration task failed")??;
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let addr = listener.local_addr()?;
         let cost = settings.bcrypt_cost;
-        let hasher = web::block(move || PasswordHasher::new(cost)).await??;
-        let state = web::Data::new(AppState {
-            db: Database::new(pool),
-            issuer: settings.issuer_for(addr),
+        let hasher = tokio::task::spawn_blocking(move || PasswordHasher::new(cost))
+            .await
+            .context("the hasher task failed")??;
+        let db = Database::new(pool);
+        let services = Arc::new(Services {
+            db: db.clone(),
+            clock: Clock::System,
+            hasher,
             throttle: LoginThrottle {
                 limit: settings.login_failure_limit,
                 window_seconds: settings.login_failure_window_seconds,
             },
+            tokens: TokenStrategy {
+                access_seconds: settings.access_token_seconds,
+                refresh_seconds: settings.refresh_token_seconds,
+            },
             clients: ClientAuthenticator::new(settings.client_cache_seconds),
-            hasher,
-            settings,
+            scopes: settings.scopes.clone(),
         });
-        spawn_cleanup(state.clone().into_inner());
+        clean_up::spawn(
+            services.clone(),
+            Schedule {
+                every_seconds: settings.cleanup_interval_seconds,
+                retention_seconds: settings.token_retention_seconds,
+                login_window_seconds: settings.login_failure_window_seconds,
+            },
+        );
+        let metadata = web::Data::new(ServerMetadata::new(&settings.issuer_for(addr), &services));
+        let readiness = web::Data::new(Readiness(vec![Check::database(db)]));
+        let services = web::Data::from(services);
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(access_log())
-                .app_data(state.clone())
-                .configure(routes::configure)
+                .app_data(services.clone())
+                .app_data(metadata.clone())
+                .app_data(readiness.clone())
+                .configure(http::configure)
         })
         .listen(listener)?
         .run();
@@ -79,49 +96,4 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
-}
-
-/// Deletes expired and revoked tokens, and old login failures, every interval.
-fn spawn_cleanup(state: Arc<AppState>) {
-    let every = state.settings.cleanup_interval_seconds;
-    if every == 0 {
-        return;
-    }
-    actix_web::rt::spawn(async move {
-        let mut ticker = actix_web::rt::time::interval(Duration::from_secs(every));
-        loop {
-            ticker.tick().await;
-            let state = state.clone();
-            let work = move || -> Result<db::tokens::Cleared, shared::error::StoreError> {
-                let mut conn = state.db.pool().get()?;
-                clear_dead_rows(
-                    &mut conn,
-                    state.settings.token_retention_seconds,
-                    state.settings.login_failure_window_seconds,
-                )
-            };
-            match web::block(work).await {
-                Ok(Ok(n)) => log::info!(
-                    "clean-up deleted {} access and {} refresh tokens",
-                    n.access_tokens,
-                    n.refresh_tokens
-                ),
-                Ok(Err(e)) => log::warn!("token clean-up failed: {e}"),
-                Err(_) => log::warn!("token clean-up was cancelled"),
-            }
-        }
-    });
-}
-
-/// Deletes tokens dead for longer than `retention_seconds` and login failures older than the
-/// throttling window: the periodic task and `clear-tokens` both do exactly this.
-pub fn clear_dead_rows(
-    conn: &mut db::DbConnection,
-    retention_seconds: i64,
-    login_window_seconds: i64,
-) -> Result<db::tokens::Cleared, shared::error::StoreError> {
-    let now = shared::time::now();
-    let cleared = db::tokens::delete_dead(conn, now - retention_seconds)?;
-    db::login_failures::delete_older_than(conn, now - login_window_seconds)?;
-    Ok(cleared)
 }

@@ -1,9 +1,10 @@
 //! Throttling password guessing per account, counted in the database so that every replica sees
 //! the same failures.
 
-use shared::db::models::User;
-use shared::db::{login_failures, DbConnection};
-use shared::error::StoreError;
+use auth_store::login_failures;
+use store::models::User;
+use store::DbConnection;
+use store::StoreError;
 
 #[derive(Debug, Clone, Copy)]
 pub struct LoginThrottle {
@@ -36,6 +37,6 @@ impl LoginThrottle {
 
     /// A correct password while not locked: the account's failures are forgiven.
     pub fn record_success(&self, conn: &mut DbConnection, key: &str) -> Result<(), StoreError> {
-        Ok(login_failures::clear(conn, key)?)
+        login_failures::clear(conn, key)
     }
 }

@@ -5,12 +5,14 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use auth_store::models::{NewAccessToken, NewRefreshToken};
+use auth_store::{applications, login_failures, tokens};
 use diesel::prelude::*;
-use shared::db::models::{NewAccessToken, NewRefreshToken};
-use shared::db::{self, applications, groups, schema, tokens, users, PooledConnection};
-use shared::secrets::{new_token, sha256_hex, verify_secret, PasswordHasher};
-use shared::testing::TestDatabase;
-use shared::time::now;
+use oauth_core::secrets::{new_token, sha256_hex, verify_secret, PasswordHasher};
+use oauth_core::time::now;
+use store::schema;
+use store::{groups, users, PooledConnection};
+use test_support::TestDatabase;
 
 /// What one run of the binary did.
 #[derive(Debug)]
@@ -125,7 +127,7 @@ impl Cli {
 
     /// A direct connection to the same database, to check what the CLI stored.
     fn conn(&self) -> PooledConnection {
-        db::connect(&self.db.url, 1)
+        store::connect(&self.db.url, 1)
             .expect("connect to the test database")
             .get()
             .expect("a connection")
@@ -169,16 +171,16 @@ macro_rules! on_both_backends {
         mod $name {
             #[test]
             fn sqlite() {
-                super::$name(super::Cli::new(shared::testing::TestDatabase::sqlite()));
+                super::$name(super::Cli::new(test_support::TestDatabase::sqlite()));
             }
 
             #[test]
             fn postgres() {
-                match shared::testing::TestDatabase::postgres() {
+                match test_support::TestDatabase::postgres() {
                     Some(db) => super::$name(super::Cli::new(db)),
                     None => eprintln!(
                         "skipped: set {} to run PostgreSQL tests",
-                        shared::testing::POSTGRES_ENV
+                        test_support::POSTGRES_ENV
                     ),
                 }
             }
@@ -838,11 +840,11 @@ fn clear_tokens_deletes_dead_tokens_and_keeps_live_ones(cli: Cli) {
         .fails_with("--retention-seconds must not be negative");
 
     // Login failures older than the throttling window go too; recent ones stay.
-    db::login_failures::record(&mut cli.conn(), "user:1", t - 901).unwrap();
-    db::login_failures::record(&mut cli.conn(), "user:1", t - 10).unwrap();
+    login_failures::record(&mut cli.conn(), "user:1", t - 901).unwrap();
+    login_failures::record(&mut cli.conn(), "user:1", t - 10).unwrap();
     cli.run(&["clear-tokens"]).ok();
     assert_eq!(
-        db::login_failures::count_since(&mut cli.conn(), "user:1", 0).unwrap(),
+        login_failures::count_since(&mut cli.conn(), "user:1", 0).unwrap(),
         1
     );
 }

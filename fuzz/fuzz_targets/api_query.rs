@@ -5,7 +5,7 @@
 use actix_web::test::TestRequest;
 use libfuzzer_sys::fuzz_target;
 use resource_server::pagination::{query_pairs, query_value, PageRequest};
-use shared::db::Page;
+use store::Page;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(query) = std::str::from_utf8(data) else {

@@ -4,8 +4,8 @@
 
 use actix_web::http::header::{HeaderValue, AUTHORIZATION};
 use actix_web::test::TestRequest;
-use auth_server::client_auth::{authorization_scheme, presented_client};
-use auth_server::form::Form;
+use auth_server::http::client_auth::{authorization_scheme, presented_client};
+use auth_server::http::form::Form;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,8 +1,10 @@
 //! The token, introspection and revocation endpoints' form parser: any body is either a form
-//! whose values are never empty, or `invalid_request`.
+//! whose values are never empty, or `invalid_request`; and a form is either a typed token
+//! request or `invalid_request` / `unsupported_grant_type`.
 #![no_main]
 
-use auth_server::form::Form;
+use auth_server::flows::TokenRequest;
+use auth_server::http::form::Form;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|body: &[u8]| {
@@ -14,6 +16,12 @@ fuzz_target!(|body: &[u8]| {
                 }
             }
             let _ = format!("{form:?}");
+            if let Err(e) = TokenRequest::parse(&form) {
+                assert!(matches!(
+                    e.code.as_str(),
+                    "invalid_request" | "unsupported_grant_type"
+                ));
+            }
         }
         Err(e) => assert_eq!(e.code.as_str(), "invalid_request"),
     }

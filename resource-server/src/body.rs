@@ -2,20 +2,15 @@
 //! `application/json`, read up to a size limit into one map of fields, so that validation treats
 //! both alike. Unknown fields are simply never read.
 
+use crate::error::ApiError;
 use actix_web::dev::Payload;
-use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
-use futures_util::StreamExt;
+use http_service::body::{declared_length, read_body, BodyError};
 use serde_json::{Map, Value};
-use shared::error::ApiError;
 
 /// Far above any valid write to this API.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
-/// A client that stops sending its body part-way would otherwise hold its connection and request
-/// for ever (actix-web bounds the wait for the head, not for the body).
-pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The fields of a write request.
 #[derive(Debug, Default, Clone)]
@@ -61,34 +56,19 @@ impl FromRequest for Body {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let format = format_of(req);
-        let declared = req
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
+        let declared = declared_length(req);
         let mut payload = payload.take();
         Box::pin(async move {
             let format = format?;
-            if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-                return Err(ApiError::PayloadTooLarge);
-            }
-            let read = async {
-                let mut bytes = Vec::new();
-                while let Some(chunk) = payload.next().await {
-                    let chunk = chunk
-                        .map_err(|_| ApiError::BadRequest("Malformed request body.".into()))?;
-                    if bytes.len() + chunk.len() > MAX_BODY_BYTES {
-                        return Err(ApiError::PayloadTooLarge);
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                Ok(bytes)
-            };
-            let bytes = actix_web::rt::time::timeout(BODY_READ_TIMEOUT, read)
+            let bytes = read_body(&mut payload, declared, MAX_BODY_BYTES)
                 .await
-                .map_err(|_| {
-                    ApiError::BadRequest("Request body was not received in time.".into())
-                })??;
+                .map_err(|e| match e {
+                    BodyError::TooLarge => ApiError::PayloadTooLarge,
+                    BodyError::Unreadable => ApiError::BadRequest("Malformed request body.".into()),
+                    BodyError::TimedOut => {
+                        ApiError::BadRequest("Request body was not received in time.".into())
+                    }
+                })?;
             parse(format, &bytes).map(Body)
         })
     }

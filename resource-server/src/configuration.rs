@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use shared::config::{bcrypt_cost, ConfigError, DatabaseSettings, Vars};
+use oauth_core::config::{bcrypt_cost, ConfigError, DatabaseSettings, Vars};
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8001";
 pub const DEFAULT_INTROSPECTION_URL: &str = "http://127.0.0.1:8000/o/introspect/";
@@ -84,6 +84,11 @@ fn without_password(url: &str) -> String {
 }
 
 impl Settings {
+    /// Settings from these variables alone, as if they were the whole environment (tests).
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, ConfigError> {
+        Self::from_vars(&Vars::from_pairs(pairs.iter().copied()))
+    }
+
     pub fn from_vars(vars: &Vars) -> Result<Self, ConfigError> {
         Ok(Self {
             bind: vars.socket_addr("RESOURCE_BIND", DEFAULT_BIND)?,

@@ -1,8 +1,8 @@
 //! Running data-access functions off the async workers.
 
+use crate::error::ApiError;
 use actix_web::web;
-use shared::db::{Database, DbConnection};
-use shared::error::ApiError;
+use store::{Database, DbConnection};
 
 /// `Database::run` with the API's errors, so that handlers' closures need no annotations.
 pub async fn run<T, F>(db: &web::Data<Database>, f: F) -> Result<T, ApiError>

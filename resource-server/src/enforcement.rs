@@ -2,14 +2,14 @@
 //! scopes it lacks), then the model permission (403), and only then does the handler look any
 //! object up, so a caller without `delete_user` learns nothing about which users exist.
 
+use crate::error::ApiError;
+use crate::policy::{Decision, Policy};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
-use shared::db::{users, Database};
-use shared::error::ApiError;
-use shared::policy::{Decision, Policy};
+use store::{users, Database};
 
 use crate::database::run;
 use crate::introspection::Introspector;
@@ -129,5 +129,5 @@ async fn method_not_allowed(route: &'static Route, req: HttpRequest) -> HttpResp
     let detail = format!("Method \"{}\" not allowed.", req.method());
     HttpResponse::MethodNotAllowed()
         .insert_header((header::ALLOW, allowed.join(", ")))
-        .json(shared::wire::DetailBody { detail })
+        .json(crate::error::DetailBody { detail })
 }

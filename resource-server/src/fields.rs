@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::error::ApiError;
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
-use shared::error::ApiError;
 
 use crate::body::python_type_name;
 
@@ -214,8 +214,13 @@ pub struct Reference {
 
 impl Reference {
     pub fn missing(&self) -> String {
-        format!("Invalid pk \"{}\" - object does not exist.", self.shown)
+        missing_object(&self.shown)
     }
+}
+
+/// DRF's message for a key, shown as the client sent it, that names no row.
+pub fn missing_object(shown: &str) -> String {
+    format!("Invalid pk \"{shown}\" - object does not exist.")
 }
 
 /// An integer as DRF's IntegerField reads one: a JSON integer, an integral float, or a string of

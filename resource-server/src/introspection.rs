@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use http_service::health::Check;
 use moka::future::Cache;
 use moka::Expiry;
+use oauth_core::scopes::ScopeSet;
+use oauth_core::wire::IntrospectionResponse;
 use reqwest::header::{HeaderValue, AUTHORIZATION};
 use sha2::{Digest, Sha256};
-use shared::scopes::ScopeSet;
-use shared::wire::IntrospectionResponse;
 
 use crate::configuration::{IntrospectionSettings, Secret};
 
@@ -112,7 +113,7 @@ impl Expiry<TokenKey, Arc<TokenStatus>> for UntilTtlOrExpiry {
     ) -> Option<Duration> {
         let ttl = match value.as_ref() {
             TokenStatus::Active(ActiveToken { exp: Some(exp), .. }) => {
-                let left = u64::try_from(exp - shared::time::now()).unwrap_or(0);
+                let left = u64::try_from(exp - oauth_core::time::now()).unwrap_or(0);
                 self.ttl.min(Duration::from_secs(left))
             }
             _ => self.ttl,
@@ -191,7 +192,7 @@ impl Introspector {
             })
             .await
             .map_err(|e| e.as_ref().clone())?;
-        Ok(status.as_of(shared::time::now()))
+        Ok(status.as_of(oauth_core::time::now()))
     }
 
     async fn ask_auth_server(&self, token: &str) -> Result<TokenStatus, IntrospectionError> {
@@ -213,7 +214,7 @@ impl Introspector {
             )));
         }
         let body = read_limited(response).await?;
-        TokenStatus::parse_answer(&body, shared::time::now())
+        TokenStatus::parse_answer(&body, oauth_core::time::now())
     }
 
     async fn send(&self, token: &str) -> reqwest::Result<reqwest::Response> {
@@ -251,6 +252,23 @@ fn describe(e: &reqwest::Error) -> String {
         "request failed"
     };
     format!("{kind}: {e}")
+}
+
+/// `/readyz`'s check of the auth server: its `/healthz` answers, asked with the introspection
+/// client's timeouts.
+pub fn auth_server_check(http: reqwest::Client, url: String) -> Check {
+    Check::new("auth_server", move || {
+        let request = http.get(&url).send();
+        async move {
+            match request.await {
+                Ok(response) => response.status().is_success(),
+                Err(e) => {
+                    log::warn!("the auth server's health check failed: {e}");
+                    false
+                }
+            }
+        }
+    })
 }
 
 #[cfg(test)]
@@ -300,7 +318,7 @@ mod tests {
         let expiry = UntilTtlOrExpiry {
             ttl: Duration::from_secs(300),
         };
-        let now = shared::time::now();
+        let now = oauth_core::time::now();
         let soon = Arc::new(TokenStatus::Active(ActiveToken {
             scopes: ScopeSet::default(),
             user_id: None,

@@ -1,10 +1,10 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use oauth_core::config::Vars;
 use resource_server::configuration::Settings;
 use resource_server::route_table;
 use resource_server::startup::Application;
-use shared::config::Vars;
 
 const ENVIRONMENT: &str = "\
 Environment:
@@ -38,7 +38,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    shared::memory::limit_allocator_arenas();
+    oauth_core::memory::limit_allocator_arenas();
     match Cli::parse().command.unwrap_or(Command::Serve) {
         Command::Routes => {
             print!("{}", route_table::listing());
@@ -49,7 +49,7 @@ fn main() -> ExitCode {
 }
 
 fn serve() -> ExitCode {
-    shared::config::init_logging();
+    oauth_core::config::init_logging();
     let settings = match Settings::from_vars(&Vars::from_env()) {
         Ok(settings) => settings,
         Err(e) => {

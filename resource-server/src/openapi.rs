@@ -2,10 +2,10 @@
 //! one requirement per alternative its policy accepts, so the document states exactly what the
 //! server enforces.
 
+use crate::policy::Policy;
 use actix_web::{web, HttpResponse};
+use oauth_core::scopes::DEFAULT_SCOPES;
 use serde_json::{json, Map, Value};
-use shared::policy::Policy;
-use shared::scopes::DEFAULT_SCOPES;
 
 use crate::configuration::IntrospectionSettings;
 use crate::route_table::{Operation, Returns, Route, ROUTES};

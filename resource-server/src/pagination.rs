@@ -2,13 +2,13 @@
 //! `{"count", "next", "previous", "results"}` with absolute links that keep the other query
 //! parameters.
 
+use crate::error::ApiError;
+use crate::error::DetailBody;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
-use shared::db::page::Window;
-use shared::db::{Database, DbConnection, Page};
-use shared::error::ApiError;
-use shared::wire::DetailBody;
+use store::page::Window;
+use store::{Database, DbConnection, Page};
 
 use crate::database::run;
 

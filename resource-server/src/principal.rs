@@ -1,10 +1,10 @@
 //! From the `Authorization` header to who is asking and with which scopes.
 
+use crate::error::ApiError;
+use crate::policy::Caller;
 use actix_web::dev::Payload;
 use actix_web::http::header::{HeaderMap, AUTHORIZATION};
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
-use shared::error::ApiError;
-use shared::policy::Caller;
 
 use crate::introspection::{ActiveToken, IntrospectionError, Introspector, TokenStatus};
 

@@ -2,12 +2,14 @@
 //! table, `resource-server routes` prints it, and the OpenAPI document is generated from it, so
 //! the three cannot disagree.
 
+use crate::policy::{ModelPermission, Policy};
 use actix_web::http::Method;
 use actix_web::web;
-use shared::policy::{ModelPermission, Policy};
 
 use crate::openapi;
-use crate::routes::{groups, health, music, users};
+use http_service::health;
+
+use crate::routes::{groups, music, users};
 
 /// One path, like one Django REST framework view.
 #[derive(Debug)]
@@ -336,11 +338,11 @@ pub static ROUTES: &[Route] = &[
         policy: Policy::Open,
         operations: &[op(
             Method::GET,
-            "health",
+            "healthz",
             "The process serves",
             None,
             Returns::Document,
-            |r| r.to(health::health),
+            |r| r.to(health::healthz),
         )],
     },
     Route {
@@ -348,11 +350,11 @@ pub static ROUTES: &[Route] = &[
         policy: Policy::Open,
         operations: &[op(
             Method::GET,
-            "readiness",
+            "readyz",
             "The database and the auth server answer",
             None,
             Returns::Document,
-            |r| r.to(health::readiness),
+            |r| r.to(health::readyz),
         )],
     },
     Route {

@@ -2,18 +2,18 @@
 
 use std::net::TcpListener;
 
+use crate::error::ApiError;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
-use shared::access_log::access_log;
-use shared::error::ApiError;
-use shared::secrets::PasswordHasher;
+use http_service::access_log::access_log;
+use http_service::health::{Check, Readiness};
+use oauth_core::secrets::PasswordHasher;
 
 use crate::configuration::Settings;
-use crate::introspection::{http_client, Introspector};
+use crate::introspection::{auth_server_check, http_client, Introspector};
 use crate::openapi::OpenApiDocument;
 use crate::route_table;
-use crate::routes::health::AuthServerHealth;
 
 /// The access log: method, path, status, size, time. Never the query string (a client may put a
 /// token there, though it is not accepted) nor the Authorization header.
@@ -27,7 +27,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let database = settings.database.clone();
         let pool = tokio::task::spawn_blocking(move || {
-            shared::db::connect_and_migrate(&database.url, database.pool_size)
+            store::connect_and_migrate(&database.url, database.pool_size)
         })
         .await
         .context("the migration task failed")??;
@@ -38,19 +38,20 @@ impl Application {
         let http =
             http_client(settings.introspection.timeout).context("cannot build the HTTP client")?;
         let introspector = Introspector::new(&settings.introspection, http.clone());
-        let auth_health = AuthServerHealth {
+        let auth_server = auth_server_check(
             http,
-            url: format!("{}/healthz", settings.introspection.auth_server_origin()),
-        };
+            format!("{}/healthz", settings.introspection.auth_server_origin()),
+        );
         let openapi = OpenApiDocument::new(&settings.introspection);
 
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot bind {}", settings.bind))?;
         let port = listener.local_addr()?.port();
 
-        let pool = web::Data::new(shared::db::Database::new(pool));
+        let db = store::Database::new(pool);
+        let readiness = web::Data::new(Readiness(vec![Check::database(db.clone()), auth_server]));
+        let pool = web::Data::new(db);
         let hasher = web::Data::new(hasher);
-        let auth_health = web::Data::new(auth_health);
         let openapi = web::Data::new(openapi);
         let timeout = settings.introspection.timeout;
         let server = HttpServer::new(move || {
@@ -65,7 +66,7 @@ impl Application {
                 .app_data(pool.clone())
                 .app_data(introspector)
                 .app_data(hasher.clone())
-                .app_data(auth_health.clone())
+                .app_data(readiness.clone())
                 .app_data(openapi.clone())
                 .configure(route_table::mount)
                 .default_service(web::to(|| async {

@@ -9,14 +9,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use auth_store::schema::{access_tokens, refresh_tokens};
 use diesel::prelude::*;
+use oauth_core::secrets::{sha256_hex, PasswordHasher};
 use reqwest::StatusCode;
 use serde_json::Value;
-use shared::db::establish_postgres;
-use shared::db::models::NewUser;
-use shared::db::schema::{access_tokens, refresh_tokens};
-use shared::secrets::{sha256_hex, PasswordHasher};
-use shared::testing::{PostgresServer, TestDatabase};
+use store::establish_postgres;
+use store::models::NewUser;
+use test_support::{PostgresServer, TestDatabase};
 
 use crate::helpers::*;
 
@@ -418,7 +418,7 @@ fn slow_hash(password: &str) -> String {
 #[actix_web::test]
 async fn sigterm_lets_a_request_in_flight_finish_and_the_process_exits_zero() {
     let db = TestDatabase::sqlite();
-    let pool = shared::db::connect_and_migrate(&db.url, 1).unwrap();
+    let pool = store::connect_and_migrate(&db.url, 1).unwrap();
     let app_settings = [
         ("DATABASE_URL", db.url.as_str()),
         ("BCRYPT_COST", "4"),
@@ -430,7 +430,7 @@ async fn sigterm_lets_a_request_in_flight_finish_and_the_process_exits_zero() {
         let slow_hash = actix_web::rt::task::spawn_blocking(|| slow_hash("slow"))
             .await
             .unwrap();
-        shared::db::users::create(
+        store::users::create(
             &mut conn,
             &NewUser {
                 username: "slow".into(),
@@ -444,9 +444,9 @@ async fn sigterm_lets_a_request_in_flight_finish_and_the_process_exits_zero() {
             },
         )
         .unwrap();
-        shared::db::applications::create(
+        auth_store::applications::create(
             &mut conn,
-            &shared::db::models::NewApplication {
+            &auth_store::models::NewApplication {
                 client_id: "demo".into(),
                 client_secret_hash: Some(sha256_hex("demo-secret")),
                 name: "demo".into(),

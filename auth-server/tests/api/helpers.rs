@@ -2,20 +2,14 @@ use auth_server::configuration::Settings;
 use auth_server::startup::Application;
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::Value;
-use shared::config::Vars;
-use shared::db::models::{NewApplication, NewUser};
-use shared::db::{self, applications, users, Pool};
-use shared::secrets::{sha256_hex, PasswordHasher};
-use shared::testing::TestDatabase;
+use store::Pool;
+use test_support::seed::{self, SeededClient};
+use test_support::TestDatabase;
 
-pub const PASSWORD: &str = "correct horse";
+pub use test_support::seed::PASSWORD;
 pub const SCOPES: &str = "read write groups albums music:read music:write";
 
-#[derive(Clone, Debug)]
-pub struct Client {
-    pub id: String,
-    pub secret: Option<String>,
-}
+pub type Client = SeededClient;
 
 pub struct TestApp {
     pub base: String,
@@ -38,83 +32,42 @@ pub async fn spawn_app(db: TestDatabase) -> TestApp {
 }
 
 pub async fn spawn_app_with(db: TestDatabase, extra: &[(&str, &str)]) -> TestApp {
-    let mut vars = Vars::from_pairs([
+    let mut vars = vec![
         ("AUTH_BIND", "127.0.0.1:0"),
         ("DATABASE_URL", db.url.as_str()),
         ("BCRYPT_COST", "4"),
         ("TOKEN_CLEANUP_INTERVAL_SECONDS", "0"),
-    ]);
-    for (k, v) in extra {
-        vars.set(*k, *v);
-    }
-    let settings = Settings::from_vars(&vars).expect("settings");
+    ];
+    vars.extend_from_slice(extra);
+    let settings = Settings::from_pairs(&vars).expect("settings");
     let app = Application::build(settings).await.expect("build the app");
     let base = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
 
-    let pool = db::connect(&db.url, 2).expect("pool");
+    let pool = store::connect(&db.url, 2).expect("pool");
     let mut conn = pool.get().unwrap();
-    let hasher = PasswordHasher::new(4).unwrap();
-    let user = users::create(
-        &mut conn,
-        &NewUser {
-            username: "tue".into(),
-            email: "Tue@Example.com".into(),
-            first_name: String::new(),
-            last_name: String::new(),
-            password_hash: hasher.hash(PASSWORD).unwrap(),
-            is_active: true,
-            is_superuser: false,
-            date_joined: 0,
-        },
-    )
-    .unwrap();
-    let mut make =
-        |client_id: &str, confidential: bool, grants: &str, scopes: &str, introspect: bool| {
-            let secret =
-                confidential.then(|| format!("{client_id}-secret-0123456789abcdef0123456789"));
-            applications::create(
-                &mut conn,
-                &NewApplication {
-                    client_id: client_id.into(),
-                    client_secret_hash: secret.as_deref().map(sha256_hex),
-                    name: client_id.into(),
-                    client_type: if confidential {
-                        "confidential"
-                    } else {
-                        "public"
-                    }
-                    .into(),
-                    grant_types: grants.into(),
-                    allowed_scopes: scopes.into(),
-                    default_scopes: "read".into(),
-                    can_introspect: introspect,
-                    owner_id: user.id,
-                    created_at: 0,
-                },
-            )
-            .unwrap();
-            Client {
-                id: client_id.into(),
-                secret,
-            }
-        };
-    let demo = make(
-        "demo",
-        true,
-        "password refresh_token client_credentials",
-        SCOPES,
-        false,
-    );
-    let public = make("public-app", false, "password refresh_token", SCOPES, false);
-    let introspector = make(
-        "resource-server",
-        true,
-        "client_credentials",
-        "read introspection",
-        true,
-    );
-    let machine = make("machine", true, "client_credentials", "read", false);
+    let user = seed::user("tue").email("Tue@Example.com").create(&mut conn);
+    let demo = seed::confidential_client("demo")
+        .grants("password refresh_token client_credentials")
+        .scopes(SCOPES)
+        .owned_by(user.id)
+        .create(&mut conn);
+    let public = seed::public_client("public-app")
+        .grants("password refresh_token")
+        .scopes(SCOPES)
+        .owned_by(user.id)
+        .create(&mut conn);
+    let introspector = seed::confidential_client("resource-server")
+        .grants("client_credentials")
+        .scopes("read introspection")
+        .may_introspect()
+        .owned_by(user.id)
+        .create(&mut conn);
+    let machine = seed::confidential_client("machine")
+        .grants("client_credentials")
+        .scopes("read")
+        .owned_by(user.id)
+        .create(&mut conn);
     drop(conn);
     TestApp {
         base,

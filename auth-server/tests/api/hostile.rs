@@ -5,8 +5,8 @@
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use shared::on_both_backends;
-use shared::testing::{chunked_body, raw_http, row_counts, TestDatabase};
+use test_support::on_both_backends;
+use test_support::{chunked_body, raw_http, row_counts, TestDatabase};
 
 use crate::helpers::*;
 

@@ -1,8 +1,8 @@
+use auth_store::models::NewAccessToken;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use shared::db::models::NewAccessToken;
-use shared::on_both_backends;
-use shared::testing::TestDatabase;
+use test_support::on_both_backends;
+use test_support::TestDatabase;
 
 use crate::helpers::*;
 
@@ -12,18 +12,18 @@ async fn an_inactive_token_is_exactly_active_false(db: TestDatabase) {
     // Unknown, a refresh token, and an expired token.
     {
         let mut conn = app.pool.get().unwrap();
-        let demo = shared::db::applications::find_by_client_id(&mut conn, "demo")
+        let demo = auth_store::applications::find_by_client_id(&mut conn, "demo")
             .unwrap()
             .unwrap();
-        shared::db::tokens::insert_access(
+        auth_store::tokens::insert_access(
             &mut conn,
             &NewAccessToken {
-                token_hash: shared::secrets::sha256_hex("expired-token"),
+                token_hash: oauth_core::secrets::sha256_hex("expired-token"),
                 application_id: demo.id,
                 user_id: Some(app.user_id),
                 scope: "read".into(),
                 issued_at: 0,
-                expires_at: shared::time::now() - 1,
+                expires_at: oauth_core::time::now() - 1,
             },
         )
         .unwrap();
@@ -139,8 +139,8 @@ async fn a_deactivated_users_tokens_become_inactive(db: TestDatabase) {
         .to_string();
     assert!(app.is_active(&token).await);
     let mut conn = app.pool.get().unwrap();
-    diesel::update(shared::db::schema::users::table)
-        .set(shared::db::schema::users::is_active.eq(false))
+    diesel::update(store::schema::users::table)
+        .set(store::schema::users::is_active.eq(false))
         .execute(&mut conn)
         .unwrap();
     assert!(!app.is_active(&token).await);

@@ -1,7 +1,8 @@
 use reqwest::StatusCode;
+use serde_json::json;
 use serde_json::Value;
-use shared::on_both_backends;
-use shared::testing::TestDatabase;
+use test_support::on_both_backends;
+use test_support::TestDatabase;
 
 use crate::helpers::*;
 
@@ -38,9 +39,14 @@ async fn the_metadata_document_names_every_endpoint_under_the_issuer(db: TestDat
 
 async fn health_and_readiness_answer_while_the_database_does(db: TestDatabase) {
     let app = spawn_app(db).await;
-    for path in ["/healthz", "/readyz"] {
+    // The same paths and bodies as the resource server's, with the checks this server makes.
+    for (path, expected) in [
+        ("/healthz", json!({"status": "ok"})),
+        ("/readyz", json!({"status": "ok", "database": "ok"})),
+    ] {
         let res = app.http.get(app.url(path)).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert_eq!(res.json::<serde_json::Value>().await.unwrap(), expected);
     }
 }
 

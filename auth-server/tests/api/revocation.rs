@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
-use shared::on_both_backends;
-use shared::testing::TestDatabase;
+use test_support::on_both_backends;
+use test_support::TestDatabase;
 
 use crate::helpers::*;
 
@@ -158,7 +158,7 @@ async fn the_server_deletes_dead_tokens_on_its_own(db: TestDatabase) {
     )
     .await;
     let tokens = app.password_tokens("read").await;
-    let hash = shared::secrets::sha256_hex(&field(&tokens, "access_token"));
+    let hash = oauth_core::secrets::sha256_hex(&field(&tokens, "access_token"));
     app.post_form(
         "/o/revoke_token/",
         Some(&app.demo),
@@ -169,7 +169,7 @@ async fn the_server_deletes_dead_tokens_on_its_own(db: TestDatabase) {
     for _ in 0..40 {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         let mut conn = app.pool.get().unwrap();
-        if shared::db::tokens::find_access_by_hash(&mut conn, &hash)
+        if auth_store::tokens::find_access_by_hash(&mut conn, &hash)
             .unwrap()
             .is_none()
         {

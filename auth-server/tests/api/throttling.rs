@@ -1,6 +1,6 @@
 use reqwest::StatusCode;
-use shared::on_both_backends;
-use shared::testing::TestDatabase;
+use test_support::on_both_backends;
+use test_support::TestDatabase;
 
 use crate::helpers::*;
 

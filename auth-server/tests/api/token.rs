@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
-use shared::on_both_backends;
-use shared::testing::TestDatabase;
+use test_support::on_both_backends;
+use test_support::TestDatabase;
 
 use crate::helpers::*;
 
@@ -54,15 +54,17 @@ async fn the_database_keeps_only_hashes_of_tokens(db: TestDatabase) {
     let access = body["access_token"].as_str().unwrap();
     let refresh = body["refresh_token"].as_str().unwrap();
     let mut conn = app.pool.get().unwrap();
-    assert!(shared::db::tokens::find_access_by_hash(&mut conn, access)
+    assert!(auth_store::tokens::find_access_by_hash(&mut conn, access)
         .unwrap()
         .is_none());
-    let stored =
-        shared::db::tokens::find_access_by_hash(&mut conn, &shared::secrets::sha256_hex(access))
-            .unwrap()
-            .unwrap();
+    let stored = auth_store::tokens::find_access_by_hash(
+        &mut conn,
+        &oauth_core::secrets::sha256_hex(access),
+    )
+    .unwrap()
+    .unwrap();
     assert_ne!(stored.token_hash, access);
-    assert!(shared::db::tokens::find_refresh_by_hash(&mut conn, refresh)
+    assert!(auth_store::tokens::find_refresh_by_hash(&mut conn, refresh)
         .unwrap()
         .is_none());
 }

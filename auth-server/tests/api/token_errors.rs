@@ -1,6 +1,6 @@
 use reqwest::StatusCode;
-use shared::on_both_backends;
-use shared::testing::TestDatabase;
+use test_support::on_both_backends;
+use test_support::TestDatabase;
 
 use crate::helpers::*;
 
@@ -322,7 +322,7 @@ async fn a_client_deleted_while_its_authentication_is_cached_gets_invalid_client
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let mut conn = app.pool.get().unwrap();
-    assert!(shared::db::applications::delete_by_client_id(&mut conn, "machine").unwrap());
+    assert!(auth_store::applications::delete_by_client_id(&mut conn, "machine").unwrap());
     let res = app
         .token(&app.machine, &[("grant_type", "client_credentials")])
         .await;
@@ -339,10 +339,10 @@ async fn without_the_client_cache_a_new_secret_takes_effect_at_once(db: TestData
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let mut conn = app.pool.get().unwrap();
-    shared::db::applications::set_secret_hash(
+    auth_store::applications::set_secret_hash(
         &mut conn,
         "machine",
-        &shared::secrets::sha256_hex("rotated"),
+        &oauth_core::secrets::sha256_hex("rotated"),
     )
     .unwrap();
     let res = app

@@ -1,8 +1,8 @@
 use futures_util::future::join_all;
 use reqwest::StatusCode;
 use serde_json::Value;
-use shared::on_both_backends;
-use shared::testing::TestDatabase;
+use test_support::on_both_backends;
+use test_support::TestDatabase;
 
 use crate::helpers::*;
 

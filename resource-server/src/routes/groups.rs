@@ -1,10 +1,10 @@
 //! /groups/.
 
+use crate::error::ApiError;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
-use shared::db::models::Group;
-use shared::db::{groups, Database};
-use shared::error::{ApiError, StoreError};
+use store::models::Group;
+use store::{groups, Database};
 
 use crate::body::Body;
 use crate::database::run;
@@ -47,12 +47,9 @@ pub async fn create_group(
     let name = name.unwrap_or_default();
     let group = run(&pool, move |conn| {
         groups::create(conn, &name).map_err(|e| {
-            let e = StoreError::from(e);
-            if e.is_unique_violation() {
+            e.on_unique_violation(|| {
                 ApiError::field("name", "group with this name already exists.")
-            } else {
-                e.into()
-            }
+            })
         })
     })
     .await?;

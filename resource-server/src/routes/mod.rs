@@ -1,11 +1,10 @@
 //! Handlers, one module per resource. Which policy guards each is declared in `route_table`.
 
 pub mod groups;
-pub mod health;
 pub mod music;
 pub mod users;
 
-use shared::error::ApiError;
+use crate::error::ApiError;
 
 use crate::pagination::query_value;
 

@@ -1,18 +1,19 @@
 //! /albums/, /songs/ and the legacy /create/album/ and /update/album/{id}/ paths, which share
 //! these handlers.
 
+use crate::error::ApiError;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use shared::db::models::{Album, AlbumFields, Song, SongFields};
-use shared::db::{music, users, Database, DbConnection};
-use shared::error::{ApiError, StoreError};
+use store::models::{Album, AlbumFields, Song, SongFields};
+use store::StoreError;
+use store::{music, users, Database, DbConnection};
 
 use super::object_id;
 use crate::body::Body;
 use crate::database::{read, run};
-use crate::fields::{Fields, Reference, Text};
+use crate::fields::{missing_object, Fields, Reference, Text};
 use crate::pagination::{list_page, query_pairs};
 
 #[derive(Debug, Serialize)]
@@ -90,21 +91,8 @@ fn check_reference(
 }
 
 /// A foreign key that vanished between the check and the write reads as the same field error.
-fn missing_reference(
-    field: &'static str,
-    shown: String,
-) -> impl FnOnce(diesel::result::Error) -> ApiError {
-    move |e| {
-        let e = StoreError::from(e);
-        if e.is_foreign_key_violation() {
-            ApiError::field(
-                field,
-                format!("Invalid pk \"{shown}\" - object does not exist."),
-            )
-        } else {
-            e.into()
-        }
-    }
+fn missing_reference(field: &'static str, shown: String) -> impl FnOnce(StoreError) -> ApiError {
+    move |e| e.on_foreign_key_violation(|| ApiError::field(field, missing_object(&shown)))
 }
 
 fn album_fields(

@@ -1,12 +1,12 @@
 //! /users/ and /users/{id}/.
 
+use crate::error::ApiError;
 use actix_web::{web, HttpRequest, HttpResponse};
+use oauth_core::secrets::PasswordHasher;
 use serde::Serialize;
-use shared::db::models::{NewUser, User, UserChanges};
-use shared::db::users::{self, UserFilter};
-use shared::db::Database;
-use shared::error::ApiError;
-use shared::secrets::PasswordHasher;
+use store::models::{NewUser, User, UserChanges};
+use store::users::{self, UserFilter};
+use store::{Database, StoreError};
 
 use super::{object_id, optional_filter};
 use crate::body::Body;
@@ -105,17 +105,14 @@ async fn hash_password(
         return Ok(None);
     };
     let hasher = hasher.clone();
-    let hash = web::block(move || hasher.hash(&password)).await??;
+    let hash = web::block(move || hasher.hash(&password))
+        .await
+        .map_err(|_| anyhow::anyhow!("the password hash task was cancelled"))??;
     Ok(Some(hash))
 }
 
-fn username_taken(e: diesel::result::Error) -> ApiError {
-    let e = shared::error::StoreError::from(e);
-    if e.is_unique_violation() {
-        ApiError::field("username", USERNAME_TAKEN)
-    } else {
-        e.into()
-    }
+fn username_taken(e: StoreError) -> ApiError {
+    e.on_unique_violation(|| ApiError::field("username", USERNAME_TAKEN))
 }
 
 pub async fn create_user(
@@ -135,7 +132,7 @@ pub async fn create_user(
         password_hash,
         is_active: true,
         is_superuser: false,
-        date_joined: shared::time::now(),
+        date_joined: oauth_core::time::now(),
     };
     let user = run(&pool, move |conn| {
         users::create(conn, &new).map_err(username_taken)

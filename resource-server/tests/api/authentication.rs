@@ -1,6 +1,6 @@
 use reqwest::StatusCode;
-use shared::on_both_backends;
-use shared::testing::TestDatabase;
+use test_support::on_both_backends;
+use test_support::TestDatabase;
 
 use crate::helpers::*;
 
@@ -165,7 +165,7 @@ async fn a_token_for_a_deleted_user_is_refused(db: TestDatabase) {
         StatusCode::OK
     );
     let mut conn = app.pool.get().unwrap();
-    shared::db::users::delete(&mut conn, id).unwrap();
+    store::users::delete(&mut conn, id).unwrap();
     assert_invalid_token(app.get("/users/", Some(&token)).await).await;
 }
 

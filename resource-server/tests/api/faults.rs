@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use shared::config::Vars;
-use shared::testing::{row_counts, PostgresServer, TestDatabase};
+
+use test_support::{row_counts, spawn_auth_server, PostgresServer, TestDatabase};
 
 use crate::helpers::*;
 
@@ -151,31 +151,7 @@ async fn a_postgresql_restart_under_load_is_503_then_full_service() {
 /// where the resource server expects it.
 async fn start_auth_server(db_url: &str, port: u16) -> actix_web::dev::ServerHandle {
     let bind = format!("127.0.0.1:{port}");
-    let vars = Vars::from_pairs([
-        ("AUTH_BIND", bind.as_str()),
-        ("DATABASE_URL", db_url),
-        ("DATABASE_POOL_SIZE", "4"),
-        ("BCRYPT_COST", "4"),
-        ("TOKEN_CLEANUP_INTERVAL_SECONDS", "0"),
-    ]);
-    let settings = auth_server::configuration::Settings::from_vars(&vars).unwrap();
-    let started = Instant::now();
-    // The port may take a moment to be free again after a stop.
-    let app = loop {
-        match auth_server::startup::Application::build(settings.clone()).await {
-            Ok(app) => break app,
-            Err(e) => {
-                assert!(
-                    started.elapsed() < Duration::from_secs(10),
-                    "cannot start the auth server: {e:#}"
-                );
-                actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    };
-    let handle = app.handle();
-    actix_web::rt::spawn(app.run_until_stopped());
-    handle
+    spawn_auth_server(db_url, &bind, &[]).await.handle
 }
 
 async fn client_token(http: &reqwest::Client, auth: &str) -> String {

@@ -6,13 +6,11 @@ use std::net::TcpListener;
 use reqwest::header::WWW_AUTHENTICATE;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
-use shared::config::Vars;
-use shared::db::models::{NewApplication, NewUser};
-use shared::db::{self, applications, groups, users, Pool};
-use shared::secrets::{sha256_hex, PasswordHasher};
-use shared::testing::TestDatabase;
+use store::{groups, users, Pool};
+use test_support::seed;
+use test_support::{spawn_auth_server, TestDatabase};
 
-pub const PASSWORD: &str = "correct horse";
+pub use test_support::seed::PASSWORD;
 pub const ALL_SCOPES: &str =
     "read write groups albums music:read music:write update delete introspection";
 pub const RS_CLIENT_ID: &str = "resource-server";
@@ -46,16 +44,16 @@ pub async fn spawn_app(db: TestDatabase) -> TestApp {
 }
 
 pub async fn spawn_app_with(db: TestDatabase, auth: AuthServer, env: &[(&str, &str)]) -> TestApp {
-    let pool = db::connect_and_migrate(&db.url, 2).expect("migrate the test database");
+    let pool = store::connect_and_migrate(&db.url, 2).expect("migrate the test database");
     let user_id = seed(&pool);
     let (introspection_url, auth_base) = match auth {
         AuthServer::Real => {
-            let base = spawn_auth_server(&db).await;
+            let base = spawn_auth_server(&db.url, "127.0.0.1:0", &[]).await.base;
             (format!("{base}/o/introspect/"), Some(base))
         }
         AuthServer::At(url) => (url, None),
     };
-    let mut vars = Vars::from_pairs([
+    let mut vars = vec![
         ("RESOURCE_BIND", "127.0.0.1:0"),
         ("DATABASE_URL", db.url.as_str()),
         ("DATABASE_POOL_SIZE", "4"),
@@ -64,11 +62,9 @@ pub async fn spawn_app_with(db: TestDatabase, auth: AuthServer, env: &[(&str, &s
         ("INTROSPECTION_CLIENT_ID", RS_CLIENT_ID),
         ("INTROSPECTION_CLIENT_SECRET", RS_CLIENT_SECRET),
         ("INTROSPECTION_TIMEOUT_MS", "1000"),
-    ]);
-    for (k, v) in env {
-        vars.set(*k, *v);
-    }
-    let settings = resource_server::configuration::Settings::from_vars(&vars).expect("settings");
+    ];
+    vars.extend_from_slice(env);
+    let settings = resource_server::configuration::Settings::from_pairs(&vars).expect("settings");
     let app = resource_server::startup::Application::build(settings)
         .await
         .expect("build the resource server");
@@ -84,67 +80,24 @@ pub async fn spawn_app_with(db: TestDatabase, auth: AuthServer, env: &[(&str, &s
     }
 }
 
-async fn spawn_auth_server(db: &TestDatabase) -> String {
-    let vars = Vars::from_pairs([
-        ("AUTH_BIND", "127.0.0.1:0"),
-        ("DATABASE_URL", db.url.as_str()),
-        ("DATABASE_POOL_SIZE", "4"),
-        ("BCRYPT_COST", "4"),
-        ("TOKEN_CLEANUP_INTERVAL_SECONDS", "0"),
-    ]);
-    let settings = auth_server::configuration::Settings::from_vars(&vars).expect("auth settings");
-    let app = auth_server::startup::Application::build(settings)
-        .await
-        .expect("build the auth server");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    actix_web::rt::spawn(app.run_until_stopped());
-    base
-}
-
-fn new_user(username: &str, password: &str) -> NewUser {
-    NewUser {
-        username: username.into(),
-        email: format!("{username}@example.com"),
-        first_name: String::new(),
-        last_name: String::new(),
-        password_hash: PasswordHasher::new(4).unwrap().hash(password).unwrap(),
-        is_active: true,
-        is_superuser: false,
-        date_joined: 0,
-    }
-}
-
 /// The user `tue`, the demo client every test gets tokens from, and the resource server's own
 /// client, which may introspect.
 fn seed(pool: &Pool) -> i32 {
     let mut conn = pool.get().unwrap();
-    let user = users::create(&mut conn, &new_user("tue", PASSWORD)).unwrap();
-    for (client_id, secret, grants, introspect) in [
-        (
-            DEMO_ID,
-            DEMO_SECRET,
-            "password refresh_token client_credentials",
-            false,
-        ),
-        (RS_CLIENT_ID, RS_CLIENT_SECRET, "client_credentials", true),
-    ] {
-        applications::create(
-            &mut conn,
-            &NewApplication {
-                client_id: client_id.into(),
-                client_secret_hash: Some(sha256_hex(secret)),
-                name: client_id.into(),
-                client_type: "confidential".into(),
-                grant_types: grants.into(),
-                allowed_scopes: ALL_SCOPES.into(),
-                default_scopes: "read".into(),
-                can_introspect: introspect,
-                owner_id: user.id,
-                created_at: 0,
-            },
-        )
-        .unwrap();
-    }
+    let user = seed::user("tue").create(&mut conn);
+    seed::confidential_client(DEMO_ID)
+        .secret(DEMO_SECRET)
+        .grants("password refresh_token client_credentials")
+        .scopes(ALL_SCOPES)
+        .owned_by(user.id)
+        .create(&mut conn);
+    seed::confidential_client(RS_CLIENT_ID)
+        .secret(RS_CLIENT_SECRET)
+        .grants("client_credentials")
+        .scopes(ALL_SCOPES)
+        .may_introspect()
+        .owned_by(user.id)
+        .create(&mut conn);
     user.id
 }
 
@@ -166,9 +119,7 @@ impl TestApp {
 
     pub fn add_user(&self, username: &str, password: &str) -> i32 {
         let mut conn = self.pool.get().unwrap();
-        users::create(&mut conn, &new_user(username, password))
-            .unwrap()
-            .id
+        seed::user(username).password(password).create(&mut conn).id
     }
 
     /// Puts the user in a group holding these permissions.
@@ -301,9 +252,9 @@ impl TestApp {
     pub fn insert_albums(&self, n: usize) {
         let mut conn = self.pool.get().unwrap();
         for i in 0..n {
-            db::music::create_album(
+            store::music::create_album(
                 &mut conn,
-                &db::models::AlbumFields {
+                &store::models::AlbumFields {
                     artist_id: self.user_id,
                     name: format!("Album {i}"),
                     release_date: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),

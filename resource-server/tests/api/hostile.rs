@@ -5,8 +5,8 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use shared::on_both_backends;
-use shared::testing::{chunked_body, raw_http, row_counts, TestDatabase};
+use test_support::on_both_backends;
+use test_support::{chunked_body, raw_http, row_counts, TestDatabase};
 
 use crate::helpers::*;
 
@@ -179,15 +179,14 @@ async fn fields_nobody_may_set_are_ignored(db: TestDatabase) {
     );
     {
         let mut conn = app.pool.get().unwrap();
-        let stored = shared::db::users::find_by_username(&mut conn, "mallory")
+        let stored = store::users::find_by_username(&mut conn, "mallory")
             .unwrap()
             .unwrap();
         assert!(!stored.is_superuser);
         assert!(stored.is_active);
         assert!(stored.password_hash.starts_with("$2"));
         assert!(
-            shared::db::users::has_permission(&mut conn, stored.id, "add_user")
-                .is_ok_and(|held| !held)
+            store::users::has_permission(&mut conn, stored.id, "add_user").is_ok_and(|held| !held)
         );
     }
     // The new account logs in with the password it was given, and only that.

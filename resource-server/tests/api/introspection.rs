@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::json;
-use shared::on_both_backends;
-use shared::testing::TestDatabase;
+use test_support::on_both_backends;
+use test_support::TestDatabase;
 use wiremock::matchers::{basic_auth, body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -24,7 +24,7 @@ fn introspection() -> wiremock::MockBuilder {
 fn active(scope: &str, exp_in: i64) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({
         "active": true, "scope": scope, "client_id": "demo", "username": "tue", "sub": "1",
-        "token_type": "Bearer", "exp": shared::time::now() + exp_in, "iat": shared::time::now(),
+        "token_type": "Bearer", "exp": oauth_core::time::now() + exp_in, "iat": oauth_core::time::now(),
     }))
 }
 
@@ -249,7 +249,7 @@ async fn scopes_come_from_the_introspection_answer(db: TestDatabase) {
         .and(body_string_contains("token=machine"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "active": true, "scope": "groups write", "client_id": "demo", "token_type": "Bearer",
-            "exp": shared::time::now() + 3600,
+            "exp": oauth_core::time::now() + 3600,
         })))
         .mount(&server)
         .await;
@@ -302,7 +302,7 @@ fn auth_server_closing_after_one_answer() -> (String, Arc<AtomicUsize>) {
                 }
                 let body = json!({
                     "active": true, "scope": "read", "client_id": "demo", "sub": "1",
-                    "exp": shared::time::now() + 3600,
+                    "exp": oauth_core::time::now() + 3600,
                 })
                 .to_string();
                 let mut stream = stream;

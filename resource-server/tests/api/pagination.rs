@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
-use shared::on_both_backends;
-use shared::testing::TestDatabase;
+use test_support::on_both_backends;
+use test_support::TestDatabase;
 
 use crate::helpers::*;
 

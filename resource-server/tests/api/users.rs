@@ -1,7 +1,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use shared::on_both_backends;
-use shared::testing::TestDatabase;
+use test_support::on_both_backends;
+use test_support::TestDatabase;
 
 use crate::helpers::*;
 
@@ -44,7 +44,7 @@ async fn a_created_user_can_log_in_with_the_stored_bcrypt_hash(db: TestDatabase)
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let mut conn = app.pool.get().unwrap();
-    let stored = shared::db::users::find_by_username(&mut conn, "bob")
+    let stored = store::users::find_by_username(&mut conn, "bob")
         .unwrap()
         .unwrap();
     assert!(stored.password_hash.starts_with("$2"));

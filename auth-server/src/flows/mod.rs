@@ -1,0 +1,145 @@
+//! The flows of the auth server, one module each, as fosite's handlers are: the grants of the
+//! token endpoint, introspection and revocation. A flow takes the [`Services`] and a typed request
+//! and returns a typed answer; it knows nothing of HTTP, which `crate::http` turns into requests
+//! and responses.
+//!
+//! Adding a grant: a module with its request type, its `parse` and its `issue`, one arm in
+//! [`TokenRequest`], in its two `match`es below and in [`GRANT_TYPES`].
+
+pub mod client_credentials;
+pub mod introspection;
+pub mod password;
+pub mod refresh_token;
+pub mod revocation;
+
+use std::sync::Arc;
+
+use auth_store::models::Application;
+use oauth_core::scopes::ScopeSet;
+use oauth_core::wire::TokenResponse;
+use store::{DbConnection, StoreError};
+
+use crate::clients::PresentedClient;
+use crate::error::{OAuthError, OAuthErrorCode};
+use crate::services::Services;
+
+/// Request parameters by name, however they arrived (the HTTP layer's form implements it).
+pub trait Params {
+    /// The value, or None when absent or empty.
+    fn get(&self, name: &str) -> Option<&str>;
+
+    fn required(&self, name: &str) -> Result<&str, OAuthError> {
+        self.get(name).ok_or_else(|| {
+            OAuthError::invalid_request(format!("Missing required parameter: {name}."))
+        })
+    }
+}
+
+/// Every grant type the token endpoint serves, for the metadata and the CLI's checks.
+pub const GRANT_TYPES: [&str; 3] = [
+    password::GRANT_TYPE,
+    refresh_token::GRANT_TYPE,
+    client_credentials::GRANT_TYPE,
+];
+
+/// A token request, parsed once: `grant_type` decides the variant, each variant holds what its
+/// grant needs.
+#[derive(Debug)]
+pub enum TokenRequest {
+    Password(password::PasswordRequest),
+    RefreshToken(refresh_token::RefreshRequest),
+    ClientCredentials(client_credentials::ClientCredentialsRequest),
+}
+
+impl TokenRequest {
+    pub fn parse(params: &impl Params) -> Result<Self, OAuthError> {
+        Ok(match params.required("grant_type")? {
+            password::GRANT_TYPE => Self::Password(password::PasswordRequest::parse(params)?),
+            refresh_token::GRANT_TYPE => {
+                Self::RefreshToken(refresh_token::RefreshRequest::parse(params)?)
+            }
+            client_credentials::GRANT_TYPE => Self::ClientCredentials(
+                client_credentials::ClientCredentialsRequest::parse(params)?,
+            ),
+            _ => {
+                return Err(OAuthError::new(
+                    OAuthErrorCode::UnsupportedGrantType,
+                    "The grant type is not supported.",
+                ))
+            }
+        })
+    }
+}
+
+/// The token endpoint: authenticates the client and runs the grant's flow.
+pub async fn issue_tokens(
+    services: Arc<Services>,
+    client: Option<PresentedClient>,
+    request: TokenRequest,
+) -> Result<TokenResponse, OAuthError> {
+    match request {
+        TokenRequest::Password(r) => password::issue(services, client, r).await,
+        TokenRequest::RefreshToken(r) => refresh_token::issue(services, client, r).await,
+        TokenRequest::ClientCredentials(r) => client_credentials::issue(services, client, r).await,
+    }
+}
+
+/// The client, authenticated, and allowed to use `grant_type`.
+fn authorize_client(
+    services: &Services,
+    conn: &mut DbConnection,
+    client: Option<&PresentedClient>,
+    grant_type: &str,
+) -> Result<Arc<Application>, OAuthError> {
+    let app = services.clients.require(conn, client)?;
+    ensure_grant_allowed(&app, grant_type)?;
+    Ok(app)
+}
+
+fn ensure_grant_allowed(app: &Application, grant_type: &str) -> Result<(), OAuthError> {
+    if app.allows_grant(grant_type) {
+        Ok(())
+    } else {
+        Err(OAuthError::unauthorized_client(format!(
+            "The client is not allowed to use the {grant_type} grant."
+        )))
+    }
+}
+
+/// The scopes to grant: those asked for, else the application's defaults; each must be
+/// configured on the server and allowed for the application.
+fn resolve_scope(
+    services: &Services,
+    app: &Application,
+    requested: Option<&str>,
+) -> Result<ScopeSet, OAuthError> {
+    let scopes = match requested {
+        Some(raw) => ScopeSet::parse(raw).map_err(|e| OAuthError::invalid_scope(e.to_string()))?,
+        None => app.default_scopes(),
+    };
+    if scopes.is_empty() {
+        return Err(OAuthError::invalid_scope(
+            "No scope was requested and the application has no default scope.",
+        ));
+    }
+    let unknown = scopes.missing_from(&services.scopes);
+    if !unknown.is_empty() {
+        return Err(OAuthError::invalid_scope(format!(
+            "Unknown scope: {}.",
+            unknown.join(" ")
+        )));
+    }
+    let refused = scopes.missing_from(&app.allowed_scopes());
+    if !refused.is_empty() {
+        return Err(OAuthError::invalid_scope(format!(
+            "Scope not allowed for this client: {}.",
+            refused.join(" ")
+        )));
+    }
+    Ok(scopes)
+}
+
+/// A client deleted while its authentication was still cached: its tokens cannot be stored.
+fn client_vanished(e: StoreError) -> OAuthError {
+    e.on_foreign_key_violation(|| OAuthError::invalid_client("Client authentication failed."))
+}

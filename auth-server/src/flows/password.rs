@@ -1,0 +1,141 @@
+//! The password grant (RFC 6749 §4.3): a user's name or e-mail and password, throttled per
+//! account across every replica.
+
+use std::sync::Arc;
+
+use auth_store::models::Application;
+use auth_store::tokens;
+use diesel::Connection;
+use oauth_core::scopes::ScopeSet;
+use oauth_core::wire::TokenResponse;
+use store::models::User;
+use store::{users, StoreError};
+
+use super::{authorize_client, client_vanished, resolve_scope, Params};
+use crate::clients::PresentedClient;
+use crate::error::OAuthError;
+use crate::services::Services;
+use crate::throttle::account_key;
+use crate::token_strategy::{Family, TokenStrategy};
+
+pub const GRANT_TYPE: &str = "password";
+
+const BAD_CREDENTIALS: &str = "Invalid credentials given.";
+
+pub struct PasswordRequest {
+    /// A username, or an e-mail address (case-insensitive).
+    pub login: String,
+    pub password: String,
+    pub scope: Option<String>,
+}
+
+/// Never the password.
+impl std::fmt::Debug for PasswordRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordRequest")
+            .field("login", &self.login)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PasswordRequest {
+    pub fn parse(params: &impl Params) -> Result<Self, OAuthError> {
+        Ok(Self {
+            login: params.required("username")?.to_string(),
+            password: params.required("password")?.to_string(),
+            scope: params.get("scope").map(str::to_string),
+        })
+    }
+}
+
+/// A password grant up to the hash check: who the client and the user are, and whether the
+/// account is locked.
+struct Attempt {
+    app: Arc<Application>,
+    scope: ScopeSet,
+    user: Option<User>,
+    throttle_key: String,
+    locked: bool,
+}
+
+/// In three steps, so that neither a connection nor a database permit is held during the slow
+/// hash: the lookups, the bcrypt check on its own blocking thread, then the tokens.
+pub async fn issue(
+    services: Arc<Services>,
+    client: Option<PresentedClient>,
+    request: PasswordRequest,
+) -> Result<TokenResponse, OAuthError> {
+    let PasswordRequest {
+        login,
+        password,
+        scope,
+    } = request;
+    let s = services.clone();
+    let attempt = services
+        .db
+        .run(move |conn| -> Result<_, OAuthError> {
+            let app = authorize_client(&s, conn, client.as_ref(), GRANT_TYPE)?;
+            let scope = resolve_scope(&s, &app, scope.as_deref())?;
+            let user = users::find_by_login(conn, &login)?;
+            let throttle_key = account_key(user.as_ref(), &login);
+            // The attempt counts as a failure until it succeeds: recording it before the check
+            // means parallel guesses cannot all slip in under the limit.
+            let locked = s
+                .throttle
+                .register_attempt(conn, &throttle_key, s.clock.now())?;
+            Ok(Attempt {
+                app,
+                scope,
+                user,
+                throttle_key,
+                locked,
+            })
+        })
+        .await?;
+
+    // The hash is checked even when the account is locked or missing, so that neither shows in
+    // the answer or its timing.
+    let s = services.clone();
+    let stored_hash = attempt.user.as_ref().map(|u| u.password_hash.clone());
+    let password_ok =
+        tokio::task::spawn_blocking(move || s.hasher.verify(&password, stored_hash.as_deref()))
+            .await
+            .map_err(|_| OAuthError::server_error("the password check was cancelled"))?;
+    let Attempt {
+        app,
+        scope,
+        user,
+        throttle_key,
+        locked,
+    } = attempt;
+    let user = match user {
+        Some(u) if password_ok && u.is_active && !locked => u,
+        _ => return Err(OAuthError::invalid_grant(BAD_CREDENTIALS)),
+    };
+
+    let s = services.clone();
+    services
+        .db
+        .run(move |conn| {
+            s.throttle.record_success(conn, &throttle_key)?;
+            let at = s.clock.now();
+            let access = s.tokens.access(&app, Some(user.id), &scope, at);
+            let family_id = TokenStrategy::new_family_id();
+            let scope_text = scope.to_string();
+            let refresh = app.allows_grant(super::refresh_token::GRANT_TYPE).then(|| {
+                let family = Family {
+                    id: &family_id,
+                    scope: &scope_text,
+                };
+                s.tokens.refresh(&app, user.id, family, at)
+            });
+            conn.transaction::<_, StoreError, _>(|conn| {
+                tokens::insert_pair(conn, &access.row, refresh.as_ref().map(|r| &r.row))
+            })
+            .map_err(client_vanished)?;
+            Ok(s.tokens
+                .response(&scope, access.token, refresh.map(|r| r.token)))
+        })
+        .await
+}

@@ -1,0 +1,31 @@
+//! The HTTP layer: each handler parses the request once, calls its flow and writes the answer.
+
+pub mod client_auth;
+pub mod form;
+pub mod introspect;
+pub mod metadata;
+pub mod revoke;
+pub mod token;
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponseBuilder};
+use http_service::health;
+
+/// Every route of the auth server; the server and the tests mount this same function.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/o/token/").post(token::issue_token))
+        .service(web::resource("/o/introspect/").post(introspect::introspect_token))
+        .service(web::resource("/o/revoke_token/").post(revoke::revoke_token))
+        .service(
+            web::resource("/.well-known/oauth-authorization-server").get(metadata::server_metadata),
+        )
+        .service(web::resource("/healthz").get(health::healthz))
+        .service(web::resource("/readyz").get(health::readyz));
+}
+
+/// `Cache-Control: no-store` and `Pragma: no-cache`, as RFC 6749 §5.1 asks of token responses.
+pub fn no_store(builder: &mut HttpResponseBuilder) -> &mut HttpResponseBuilder {
+    builder
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+}

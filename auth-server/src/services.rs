@@ -1,0 +1,38 @@
+//! The service value every flow takes: what a flow needs from the world, and nothing from HTTP.
+
+use oauth_core::scopes::ScopeSet;
+use oauth_core::secrets::PasswordHasher;
+use store::Database;
+
+use crate::clients::ClientAuthenticator;
+use crate::throttle::LoginThrottle;
+use crate::token_strategy::TokenStrategy;
+
+pub struct Services {
+    pub db: Database,
+    pub clock: Clock,
+    pub hasher: PasswordHasher,
+    pub throttle: LoginThrottle,
+    pub tokens: TokenStrategy,
+    pub clients: ClientAuthenticator,
+    /// Every scope a client may ever be granted.
+    pub scopes: ScopeSet,
+}
+
+/// Where flows read the time: the system clock, or a fixed instant in tests of expiry.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum Clock {
+    #[default]
+    System,
+    Fixed(i64),
+}
+
+impl Clock {
+    /// Seconds since the Unix epoch.
+    pub fn now(&self) -> i64 {
+        match self {
+            Self::System => oauth_core::time::now(),
+            Self::Fixed(t) => *t,
+        }
+    }
+}

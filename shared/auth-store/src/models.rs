@@ -1,0 +1,145 @@
+//! The auth server's rows as the database holds them: hashes of tokens and secrets, never the
+//! values themselves.
+
+use diesel::prelude::*;
+use oauth_core::scopes::ScopeSet;
+
+use crate::schema::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientType {
+    Confidential,
+    Public,
+}
+
+impl ClientType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Confidential => "confidential",
+            Self::Public => "public",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "confidential" => Some(Self::Confidential),
+            "public" => Some(Self::Public),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = applications)]
+pub struct Application {
+    pub id: i32,
+    pub client_id: String,
+    pub client_secret_hash: Option<String>,
+    pub name: String,
+    pub client_type: String,
+    pub grant_types: String,
+    pub allowed_scopes: String,
+    pub default_scopes: String,
+    pub can_introspect: bool,
+    pub owner_id: i32,
+    pub created_at: i64,
+}
+
+impl Application {
+    pub fn client_type(&self) -> ClientType {
+        ClientType::parse(&self.client_type).unwrap_or(ClientType::Public)
+    }
+
+    pub fn is_confidential(&self) -> bool {
+        self.client_type() == ClientType::Confidential
+    }
+
+    pub fn allows_grant(&self, grant_type: &str) -> bool {
+        self.grant_types.split_whitespace().any(|g| g == grant_type)
+    }
+
+    pub fn allowed_scopes(&self) -> ScopeSet {
+        ScopeSet::parse_lenient(&self.allowed_scopes)
+    }
+
+    pub fn default_scopes(&self) -> ScopeSet {
+        ScopeSet::parse_lenient(&self.default_scopes)
+    }
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = applications)]
+pub struct NewApplication {
+    pub client_id: String,
+    pub client_secret_hash: Option<String>,
+    pub name: String,
+    pub client_type: String,
+    pub grant_types: String,
+    pub allowed_scopes: String,
+    pub default_scopes: String,
+    pub can_introspect: bool,
+    pub owner_id: i32,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = access_tokens)]
+pub struct AccessToken {
+    pub id: i64,
+    pub token_hash: String,
+    pub application_id: i32,
+    pub user_id: Option<i32>,
+    pub scope: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl AccessToken {
+    pub fn is_active(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
+    }
+}
+
+#[derive(Debug, Clone, Insertable)]
+// Every column bound, NULL included: diesel then keeps the INSERT prepared (with the default,
+// a None could become DEFAULT, so the statement is built and planned again each time).
+#[diesel(table_name = access_tokens, treat_none_as_default_value = false)]
+pub struct NewAccessToken {
+    pub token_hash: String,
+    pub application_id: i32,
+    pub user_id: Option<i32>,
+    pub scope: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshToken {
+    pub id: i64,
+    pub token_hash: String,
+    pub access_token_id: Option<i64>,
+    pub application_id: i32,
+    pub user_id: i32,
+    pub family_id: String,
+    pub scope: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+// Every column bound, NULL included: diesel then keeps the INSERT prepared (with the default,
+// a None could become DEFAULT, so the statement is built and planned again each time).
+#[diesel(table_name = refresh_tokens, treat_none_as_default_value = false)]
+pub struct NewRefreshToken {
+    pub token_hash: String,
+    pub access_token_id: Option<i64>,
+    pub application_id: i32,
+    pub user_id: i32,
+    pub family_id: String,
+    pub scope: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}

@@ -1,0 +1,78 @@
+//! The auth server's own tables: clients, tokens and login failures. Only the auth server depends
+//! on this crate, so no other service can name these tables.
+
+// The columns of `users` the token queries read (introspection's username, an owner's active
+// flag). The store crate declares the whole table; a second, narrower declaration here is what
+// lets these tables join it, since diesel's join impls must live in the crate of one of the
+// tables. Both name the same table of the one schema.
+diesel::table! {
+    users (id) {
+        id -> Integer,
+        username -> Text,
+        is_active -> Bool,
+    }
+}
+
+diesel::table! {
+    applications (id) {
+        id -> Integer,
+        client_id -> Text,
+        client_secret_hash -> Nullable<Text>,
+        name -> Text,
+        client_type -> Text,
+        grant_types -> Text,
+        allowed_scopes -> Text,
+        default_scopes -> Text,
+        can_introspect -> Bool,
+        owner_id -> Integer,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    access_tokens (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        application_id -> Integer,
+        user_id -> Nullable<Integer>,
+        scope -> Text,
+        issued_at -> BigInt,
+        expires_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        access_token_id -> Nullable<BigInt>,
+        application_id -> Integer,
+        user_id -> Integer,
+        family_id -> Text,
+        scope -> Text,
+        issued_at -> BigInt,
+        expires_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        account -> Text,
+        failed_at -> BigInt,
+    }
+}
+
+diesel::joinable!(applications -> users (owner_id));
+diesel::joinable!(access_tokens -> applications (application_id));
+diesel::joinable!(refresh_tokens -> applications (application_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    applications,
+    access_tokens,
+    refresh_tokens,
+    login_failures,
+);

@@ -1,0 +1,146 @@
+use diesel::prelude::*;
+
+use crate::models::{NewUser, User, UserChanges};
+use crate::page::{Page, Window};
+use crate::schema::{group_permissions, permissions, user_groups, users};
+use crate::{DbConnection, StoreResult};
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+pub fn create(conn: &mut DbConnection, new: &NewUser) -> StoreResult<User> {
+    Ok(diesel::insert_into(users::table)
+        .values(new)
+        .returning(users::all_columns)
+        .get_result(conn)?)
+}
+
+pub fn find(conn: &mut DbConnection, id: i32) -> StoreResult<Option<User>> {
+    Ok(on_concrete_connection!(conn, |c| users::table
+        .find(id)
+        .select(User::as_select())
+        .get_result(c)
+        .optional())?)
+}
+
+pub fn find_by_username(conn: &mut DbConnection, username: &str) -> StoreResult<Option<User>> {
+    Ok(users::table
+        .filter(users::username.eq(username))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The account a login names: an exact username first, else a case-insensitive e-mail.
+pub fn find_by_login(conn: &mut DbConnection, login: &str) -> StoreResult<Option<User>> {
+    if let Some(user) = find_by_username(conn, login)? {
+        return Ok(Some(user));
+    }
+    if !login.contains('@') {
+        return Ok(None);
+    }
+    Ok(users::table
+        .filter(lower(users::email).eq(login.to_lowercase()))
+        .order(users::id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct UserFilter {
+    pub username: Option<String>,
+    pub email: Option<String>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &UserFilter,
+    window: Window,
+) -> StoreResult<Page<User>> {
+    let query = || {
+        let mut q = users::table.into_boxed();
+        if let Some(username) = &filter.username {
+            q = q.filter(users::username.eq(username.clone()));
+        }
+        if let Some(email) = &filter.email {
+            q = q.filter(users::email.eq(email.clone()));
+        }
+        q
+    };
+    let count = query().count().get_result(conn)?;
+    let items = query()
+        .order(users::id)
+        .offset(window.offset)
+        .limit(window.limit)
+        .select(User::as_select())
+        .load(conn)?;
+    Ok(Page { items, count })
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    id: i32,
+    changes: &UserChanges,
+) -> StoreResult<Option<User>> {
+    let nothing_to_change = changes.username.is_none()
+        && changes.email.is_none()
+        && changes.first_name.is_none()
+        && changes.last_name.is_none()
+        && changes.password_hash.is_none();
+    if nothing_to_change {
+        return find(conn, id);
+    }
+    Ok(diesel::update(users::table.find(id))
+        .set(changes)
+        .returning(users::all_columns)
+        .get_result(conn)
+        .optional()?)
+}
+
+pub fn delete(conn: &mut DbConnection, id: i32) -> StoreResult<bool> {
+    Ok(diesel::delete(users::table.find(id)).execute(conn)? > 0)
+}
+
+pub fn add_to_group(conn: &mut DbConnection, user_id: i32, group_id: i32) -> StoreResult<()> {
+    let already = user_groups::table
+        .find((user_id, group_id))
+        .count()
+        .get_result::<i64>(conn)?;
+    if already == 0 {
+        diesel::insert_into(user_groups::table)
+            .values((
+                user_groups::user_id.eq(user_id),
+                user_groups::group_id.eq(group_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Django's `has_perm`: superusers hold every permission, others what their groups grant.
+pub fn has_permission(conn: &mut DbConnection, user_id: i32, codename: &str) -> StoreResult<bool> {
+    let Some((active, superuser)) = users::table
+        .find(user_id)
+        .select((users::is_active, users::is_superuser))
+        .first::<(bool, bool)>(conn)
+        .optional()?
+    else {
+        return Ok(false);
+    };
+    if !active {
+        return Ok(false);
+    }
+    if superuser {
+        return Ok(true);
+    }
+    let held = user_groups::table
+        .inner_join(
+            group_permissions::table.on(group_permissions::group_id.eq(user_groups::group_id)),
+        )
+        .inner_join(permissions::table.on(permissions::id.eq(group_permissions::permission_id)))
+        .filter(user_groups::user_id.eq(user_id))
+        .filter(permissions::codename.eq(codename))
+        .count()
+        .get_result::<i64>(conn)?;
+    Ok(held > 0)
+}
