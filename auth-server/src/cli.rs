@@ -7,6 +7,7 @@ use auth_store::applications;
 use auth_store::models::{Application, ClientType, NewApplication};
 use clap::{Args, Parser, Subcommand};
 use diesel::Connection;
+use oauth_core::accounts::{is_valid_email, is_valid_username, USERNAME_MAX_CHARS};
 use oauth_core::scopes::ScopeSet;
 use oauth_core::secrets::{new_client_id, new_client_secret, sha256_hex, PasswordHasher};
 use oauth_core::time::now;
@@ -182,27 +183,18 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
     Ok(first)
 }
 
-/// Django's username rule: 150 characters at most of letters, digits and @ . + - _
-pub fn valid_username(name: &str) -> bool {
-    !name.is_empty()
-        && name.chars().count() <= 150
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
-}
-
 fn create_user(
     conn: &mut DbConnection,
     settings: &Settings,
     args: CreateUser,
 ) -> anyhow::Result<()> {
-    if !valid_username(&args.username) {
+    if !is_valid_username(&args.username) || args.username.chars().count() > USERNAME_MAX_CHARS {
         anyhow::bail!(
-            "invalid username {:?}: use at most 150 letters, digits and @.+-_",
+            "invalid username {:?}: use at most {USERNAME_MAX_CHARS} letters, digits and @.+-_",
             args.username
         );
     }
-    if !args.email.is_empty() && !args.email.contains('@') {
+    if !args.email.is_empty() && !is_valid_email(&args.email) {
         anyhow::bail!("invalid e-mail address {:?}", args.email);
     }
     if users::find_by_username(conn, &args.username)?.is_some() {

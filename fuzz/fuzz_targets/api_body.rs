@@ -7,7 +7,8 @@ use actix_web::test::TestRequest;
 use actix_web::{FromRequest, ResponseError};
 use libfuzzer_sys::fuzz_target;
 use resource_server::body::Body;
-use resource_server::fields::{is_valid_email, is_valid_username, Fields, Text};
+use oauth_core::accounts::{is_valid_email, is_valid_username};
+use resource_server::fields::{Fields, Text};
 
 thread_local! {
     // The body reader bounds its wait with a timer, which needs a runtime.

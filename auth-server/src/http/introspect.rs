@@ -1,12 +1,12 @@
 //! POST /o/introspect/ (RFC 7662). A caller that may not introspect gets 401 (§2.3), with the
 //! challenge of the scheme it tried.
 
-use actix_web::http::header::{self, Header};
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use actix_web_httpauth::headers::authorization::{Authorization, Bearer};
+use http_service::bearer::{bearer_credentials, Credentials, MalformedBearer};
 use oauth_core::wire::OAuthErrorBody;
 
-use super::client_auth::{authorization_scheme, presented_client};
+use super::client_auth::presented_client;
 use super::form::read_form;
 use super::no_store;
 use crate::error::{OAuthError, OAuthErrorCode};
@@ -33,17 +33,14 @@ pub async fn introspect_token(
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
     let form = read_form(&req, payload).await?;
-    let caller = if authorization_scheme(&req).as_deref() == Some("bearer") {
-        match Authorization::<Bearer>::parse(&req) {
-            Ok(auth) => Caller::Bearer(auth.into_scheme().token().to_string()),
-            Err(_) => return Ok(unauthorized(true)),
-        }
-    } else {
-        match presented_client(&req, &form) {
+    let caller = match bearer_credentials(req.headers()) {
+        Ok(Credentials::Bearer(token)) => Caller::Bearer(token.to_string()),
+        Err(MalformedBearer) => return Ok(unauthorized(true)),
+        Ok(Credentials::None) => match presented_client(&req, &form) {
             Ok(presented) => Caller::Client(presented),
             Err(e) if e.code == OAuthErrorCode::InvalidClient => return Ok(unauthorized(false)),
             Err(e) => return Err(e),
-        }
+        },
     };
     let bearer = matches!(caller, Caller::Bearer(_));
     let token = form.get("token").map(str::to_string);

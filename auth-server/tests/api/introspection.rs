@@ -88,18 +88,22 @@ async fn a_bearer_with_the_introspection_scope_may_introspect(db: TestDatabase) 
         .json()
         .await
         .unwrap();
-    let res = app
-        .http
-        .post(app.url("/o/introspect/"))
-        .bearer_auth(caller["access_token"].as_str().unwrap())
-        .form(&[("token", target.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(body["active"], true);
-    assert_eq!(body["username"], "tue");
+    let caller_token = caller["access_token"].as_str().unwrap();
+    // The auth-scheme is case-insensitive (RFC 7235 §2.1), as at the resource server.
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let res = app
+            .http
+            .post(app.url("/o/introspect/"))
+            .header("authorization", format!("{scheme} {caller_token}"))
+            .form(&[("token", target.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{scheme}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["active"], true);
+        assert_eq!(body["username"], "tue");
+    }
 }
 
 async fn an_introspecting_client_may_send_credentials_in_the_body(db: TestDatabase) {

@@ -12,11 +12,15 @@ use super::{object_id, optional_filter};
 use crate::body::Body;
 use crate::database::{read, run};
 use crate::enforcement::require_permission;
-use crate::fields::{is_valid_email, is_valid_username, Fields, Text, INVALID_USERNAME};
+use oauth_core::accounts::{
+    is_valid_email, is_valid_username, INVALID_USERNAME, USERNAME_MAX_CHARS,
+};
+
+use crate::fields::{Fields, Text};
 use crate::pagination::{list_page, query_pairs};
 use crate::principal::Principal;
 
-const USERNAME: Text = Text::required(150);
+const USERNAME: Text = Text::required(USERNAME_MAX_CHARS);
 /// Django's password column holds 128 characters; bcrypt reads the first 72 bytes.
 const PASSWORD: Text = Text::required(128).untrimmed();
 const EMAIL: Text = Text::blank_ok(254);

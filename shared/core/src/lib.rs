@@ -2,6 +2,7 @@
 //! settings types and the bodies that cross the wire. Neither actix nor diesel is a dependency,
 //! so nothing here can reach a table or a request.
 
+pub mod accounts;
 pub mod config;
 pub mod memory;
 pub mod scopes;

@@ -3,5 +3,6 @@
 //! and maps this crate's to them.
 
 pub mod access_log;
+pub mod bearer;
 pub mod body;
 pub mod health;
