@@ -8,8 +8,11 @@ use auth_store::models::{Application, ClientType, NewApplication};
 use clap::{Args, Parser, Subcommand};
 use diesel::Connection;
 use oauth_core::accounts::{is_valid_email, is_valid_username, USERNAME_MAX_CHARS};
+use oauth_core::config::LoggingArgs;
 use oauth_core::scopes::ScopeSet;
-use oauth_core::secrets::{new_client_id, new_client_secret, sha256_hex, PasswordHasher};
+use oauth_core::secrets::{
+    new_client_id, new_client_secret, sha256_hex, ExposeSecret, PasswordHasher,
+};
 use oauth_core::time::now;
 use serde_json::json;
 use store::models::NewUser;
@@ -17,7 +20,7 @@ use store::StoreError;
 use store::{groups, users, DbConnection};
 
 use crate::clean_up::clear_dead_rows;
-use crate::configuration::Settings;
+use crate::configuration::{AuthArgs, Settings};
 use crate::flows::GRANT_TYPES;
 
 #[derive(Debug, Parser)]
@@ -29,6 +32,11 @@ use crate::flows::GRANT_TYPES;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    // Every command reads the same settings.
+    #[command(flatten)]
+    pub settings: AuthArgs,
+    #[command(flatten)]
+    pub logging: LoggingArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -49,12 +57,17 @@ pub enum Command {
     /// Give a confidential client a new secret. Running servers may accept the old one for up to
     /// CLIENT_CACHE_SECONDS more.
     RotateClientSecret {
+        // A generated client_id may start with '-'.
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
         #[arg(long)]
         json: bool,
     },
     /// Delete a client and every token issued to it.
-    DeleteClient { client_id: String },
+    DeleteClient {
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
     /// Create the groups Admin and Leader with their permissions (safe to run again).
     CreatePermissions,
     /// Delete expired and revoked tokens older than the retention, and login failures older than
@@ -116,7 +129,7 @@ pub struct CreateClient {
 
 /// Runs one admin command; the error is what to print after `error: `.
 pub fn run(command: Command, settings: &Settings) -> anyhow::Result<()> {
-    let pool = store::connect_and_migrate(&settings.database.url, 1)?;
+    let pool = store::connect_and_migrate(settings.database.url.expose_secret(), 1)?;
     let mut conn = pool.get()?;
     match command {
         Command::Serve => unreachable!("serve is handled by main"),

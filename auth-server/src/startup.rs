@@ -9,7 +9,7 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use http_service::access_log::access_log;
 use http_service::health::{Check, Readiness};
-use oauth_core::secrets::PasswordHasher;
+use oauth_core::secrets::{ExposeSecret, PasswordHasher};
 use store::Database;
 
 use crate::clean_up::{self, Schedule};
@@ -29,7 +29,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let database = settings.database.clone();
         let pool = tokio::task::spawn_blocking(move || {
-            store::connect_and_migrate(&database.url, database.pool_size)
+            store::connect_and_migrate(database.url.expose_secret(), database.pool_size)
         })
         .await
         .context("the migration task failed")??;

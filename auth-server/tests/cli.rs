@@ -879,6 +879,84 @@ fn a_bad_config_value_stops_every_command_with_one_line_naming_the_variable() {
 }
 
 #[test]
+fn a_bad_database_url_is_named_without_its_password() {
+    let cli = Cli::new(TestDatabase::sqlite());
+    let run = cli.run_with(
+        &["migrate"],
+        None,
+        &[("DATABASE_URL", "mysql://app:pw0rd@localhost/oauth")],
+    );
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert_eq!(run.stderr.lines().count(), 1, "{:?}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("error: invalid configuration: DATABASE_URL: "),
+        "{:?}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("pw0rd"), "{:?}", run.stderr);
+}
+
+#[test]
+fn help_lists_every_variable_with_its_default_whatever_their_values() {
+    let cli = Cli::new(TestDatabase::sqlite());
+    // --help needs no valid setting, and never shows the database password.
+    let help = cli
+        .run_with(
+            &["--help"],
+            None,
+            &[
+                ("BCRYPT_COST", "abc"),
+                ("DATABASE_URL", "postgres://app:pw0rd@db/oauth"),
+            ],
+        )
+        .ok();
+    for (name, default) in [
+        ("AUTH_BIND", Some("127.0.0.1:8000")),
+        ("DATABASE_URL", Some("sqlite://data/oauth.sqlite3")),
+        ("DATABASE_POOL_SIZE", Some("10")),
+        ("ACCESS_TOKEN_EXPIRE_SECONDS", Some("36000")),
+        ("REFRESH_TOKEN_EXPIRE_SECONDS", Some("2592000")),
+        ("BCRYPT_COST", Some("12")),
+        (
+            "OAUTH_SCOPES",
+            Some("albums delete groups introspection music:read"),
+        ),
+        ("AUTH_ISSUER", None),
+        ("LOGIN_FAILURE_LIMIT", Some("10")),
+        ("LOGIN_FAILURE_WINDOW_SECONDS", Some("900")),
+        ("CLIENT_CACHE_SECONDS", Some("5")),
+        ("TOKEN_CLEANUP_INTERVAL_SECONDS", Some("3600")),
+        ("TOKEN_RETENTION_SECONDS", Some("86400")),
+        ("RUST_LOG", Some("info")),
+    ] {
+        let entry = help_entry(&help, name);
+        if let Some(default) = default {
+            // clap quotes a default that holds spaces.
+            assert!(
+                entry.contains(&format!("[default: {default}"))
+                    || entry.contains(&format!("[default: \"{default}")),
+                "{entry}"
+            );
+        }
+    }
+    assert!(!help.contains("pw0rd"), "{help}");
+    assert!(help.contains("[env: BCRYPT_COST=abc]"), "{help}");
+    let version = cli.run_with(&["--version"], None, &[("BCRYPT_COST", "abc")]);
+    assert!(version.ok().starts_with("auth-server "));
+}
+
+/// The text of the option that `[env: NAME…]` belongs to, from its flag to the next one.
+fn help_entry<'a>(help: &'a str, name: &str) -> &'a str {
+    let env = help
+        .find(&format!("[env: {name}"))
+        .unwrap_or_else(|| panic!("{name} is not in the help:\n{help}"));
+    let start = help[..env].rfind("  --").unwrap_or(0);
+    let end = help[env..].find("  --").map_or(help.len(), |i| env + i);
+    &help[start..end]
+}
+
+#[test]
 fn an_unreachable_database_is_one_clear_error() {
     // A directory under a regular file cannot be created.
     let blocker = std::env::temp_dir().join(format!("oauth-cli-{}", uuid::Uuid::new_v4().simple()));

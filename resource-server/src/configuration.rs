@@ -1,34 +1,71 @@
-//! Typed settings, read once from the environment and validated before anything starts.
+//! The resource server's settings: declared once as clap arguments read from the environment (so
+//! `resource-server --help` lists them), validated at start, then held as typed [`Settings`].
 
 use std::fmt;
 use std::time::Duration;
 
-use oauth_core::config::{bcrypt_cost, ConfigError, DatabaseSettings, Vars};
+use oauth_core::config::{
+    check_http_url, from_pairs, number_in, secret, socket_addr, text, without_password,
+    ConfigError, DatabaseArgs, DatabaseSettings, PasswordHashingArgs, Setting, HELP_HEADING,
+};
+use oauth_core::secrets::SecretString;
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8001";
 pub const DEFAULT_INTROSPECTION_URL: &str = "http://127.0.0.1:8000/o/introspect/";
 
-/// A value that must not end up in a log line: `Debug` shows a placeholder.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
+/// The resource server's variables, flattened into its command line.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = HELP_HEADING)]
+pub struct ResourceArgs {
+    /// Address to serve on; port 0 lets the system choose.
+    #[arg(long, env = "RESOURCE_BIND", default_value = DEFAULT_BIND, value_parser = socket_addr())]
+    pub resource_bind: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub password_hashing: PasswordHashingArgs,
+    #[command(flatten)]
+    pub introspection: IntrospectionArgs,
 }
 
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(\"[redacted]\")")
-    }
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = HELP_HEADING)]
+pub struct IntrospectionArgs {
+    /// The auth server's introspection endpoint.
+    #[arg(long, env = "INTROSPECTION_URL", default_value = DEFAULT_INTROSPECTION_URL, value_parser = introspection_url())]
+    pub introspection_url: reqwest::Url,
+    /// This server's client at the auth server, created with --can-introspect [required].
+    #[arg(long, env = "INTROSPECTION_CLIENT_ID", value_parser = text())]
+    pub introspection_client_id: Option<String>,
+    /// Its secret [required]; prefer the variable, as a flag shows in the process list.
+    #[arg(long, env = "INTROSPECTION_CLIENT_SECRET", hide_env_values = true, value_parser = secret())]
+    pub introspection_client_secret: Option<SecretString>,
+    /// How long an answer is reused, never past the token's expiry; 0 turns the cache off.
+    #[arg(long, env = "INTROSPECTION_CACHE_SECONDS", default_value_t = 5, value_parser = number_in(0..=3600u64))]
+    pub introspection_cache_seconds: u64,
+    /// Answers kept at most.
+    #[arg(long, env = "INTROSPECTION_CACHE_CAPACITY", default_value_t = 100_000, value_parser = number_in(1..=10_000_000u64))]
+    pub introspection_cache_capacity: u64,
+    /// Bound on connecting to and hearing from the auth server; past it the request answers 503.
+    #[arg(long, env = "INTROSPECTION_TIMEOUT_MS", default_value_t = 2000, value_parser = number_in(1..=60_000u64))]
+    pub introspection_timeout_ms: u64,
 }
 
-#[derive(Clone)]
+/// Parsed once here: the introspection client would otherwise parse it on every call.
+fn introspection_url() -> Setting<reqwest::Url> {
+    Setting::new(|raw| {
+        // The WHATWG parser reads "http:///o/introspect/" as host "o": the text itself is
+        // checked for a host first.
+        check_http_url(raw)?;
+        let url = reqwest::Url::parse(raw).map_err(|e| e.to_string())?;
+        if !url.has_host() {
+            return Err("has no host".into());
+        }
+        Ok(url)
+    })
+}
+
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// `host:port`; port 0 lets the system choose (tests).
     pub bind: String,
@@ -37,12 +74,11 @@ pub struct Settings {
     pub introspection: IntrospectionSettings,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct IntrospectionSettings {
-    /// Parsed once here: the introspection client would otherwise parse it on every call.
     pub url: reqwest::Url,
     pub client_id: String,
-    pub client_secret: Secret,
+    pub client_secret: SecretString,
     /// How long an answer may be reused; zero turns the cache off.
     pub cache_ttl: Duration,
     pub cache_capacity: u64,
@@ -50,88 +86,52 @@ pub struct IntrospectionSettings {
     pub timeout: Duration,
 }
 
-/// By hand, because a PostgreSQL URL may carry a password.
-impl fmt::Debug for Settings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Settings")
-            .field("bind", &self.bind)
-            .field("database_url", &without_password(&self.database.url))
-            .field("database_pool_size", &self.database.pool_size)
-            .field("bcrypt_cost", &self.bcrypt_cost)
-            .field("introspection", &self.introspection)
-            .finish()
-    }
-}
-
-/// `postgres://user:pass@host/db` -> `postgres://user:[redacted]@host/db`.
-fn without_password(url: &str) -> String {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-        return url.to_string();
-    };
-    let authority_end = url[scheme_end..]
-        .find('/')
-        .map_or(url.len(), |i| scheme_end + i);
-    let authority = &url[scheme_end..authority_end];
-    match (authority.rfind('@'), authority.find(':')) {
-        (Some(at), Some(colon)) if colon < at => format!(
-            "{}{}:[redacted]{}",
-            &url[..scheme_end],
-            &authority[..colon],
-            &url[scheme_end + at..]
-        ),
-        _ => url.to_string(),
-    }
-}
-
 impl Settings {
     /// Settings from these variables alone, as if they were the whole environment (tests).
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, ConfigError> {
-        Self::from_vars(&Vars::from_pairs(pairs.iter().copied()))
+        Self::from_args(from_pairs::<ResourceArgs>(pairs)?)
     }
 
-    pub fn from_vars(vars: &Vars) -> Result<Self, ConfigError> {
+    /// Each value was checked as it was parsed; what is left is what only serving needs, so that
+    /// `resource-server routes` runs without it.
+    pub fn from_args(args: ResourceArgs) -> Result<Self, ConfigError> {
         Ok(Self {
-            bind: vars.socket_addr("RESOURCE_BIND", DEFAULT_BIND)?,
-            database: DatabaseSettings::from_vars(vars)?,
-            bcrypt_cost: bcrypt_cost(vars)?,
-            introspection: IntrospectionSettings::from_vars(vars)?,
+            bind: args.resource_bind,
+            database: args.database.into(),
+            bcrypt_cost: args.password_hashing.bcrypt_cost,
+            introspection: IntrospectionSettings::from_args(args.introspection)?,
         })
     }
 }
 
+/// By hand: the URL may carry a password, which `Url`'s own `Debug` shows.
+impl fmt::Debug for IntrospectionSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntrospectionSettings")
+            .field("url", &without_password(self.url.as_str()))
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("cache_ttl", &self.cache_ttl)
+            .field("cache_capacity", &self.cache_capacity)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
 impl IntrospectionSettings {
-    pub fn from_vars(vars: &Vars) -> Result<Self, ConfigError> {
-        let raw = vars.http_url("INTROSPECTION_URL", DEFAULT_INTROSPECTION_URL)?;
-        let url = reqwest::Url::parse(&raw)
-            .map_err(|e| ConfigError::new("INTROSPECTION_URL", format!("{raw:?}: {e}")))?;
-        // The WHATWG parser reads "http:///o/introspect/" as host "o": refuse an empty
-        // authority in the text itself.
-        let authority = raw.split_once("://").map_or("", |(_, rest)| rest);
-        if !url.has_host() || authority.starts_with(['/', '?', '#']) {
-            return Err(ConfigError::new(
-                "INTROSPECTION_URL",
-                format!("{raw:?} has no host"),
-            ));
-        }
+    pub fn from_args(args: IntrospectionArgs) -> Result<Self, ConfigError> {
+        let required = |name| ConfigError::new(name, "is required but not set");
         Ok(Self {
-            url,
-            client_id: vars.required("INTROSPECTION_CLIENT_ID")?,
-            client_secret: Secret::new(vars.required("INTROSPECTION_CLIENT_SECRET")?),
-            cache_ttl: Duration::from_secs(vars.number_in(
-                "INTROSPECTION_CACHE_SECONDS",
-                5,
-                0..=3600,
-            )?),
-            cache_capacity: vars.number_in(
-                "INTROSPECTION_CACHE_CAPACITY",
-                100_000,
-                1..=10_000_000,
-            )?,
-            timeout: Duration::from_millis(vars.number_in(
-                "INTROSPECTION_TIMEOUT_MS",
-                2000,
-                1..=60_000,
-            )?),
+            url: args.introspection_url,
+            client_id: args
+                .introspection_client_id
+                .ok_or_else(|| required("INTROSPECTION_CLIENT_ID"))?,
+            client_secret: args
+                .introspection_client_secret
+                .ok_or_else(|| required("INTROSPECTION_CLIENT_SECRET"))?,
+            cache_ttl: Duration::from_secs(args.introspection_cache_seconds),
+            cache_capacity: args.introspection_cache_capacity,
+            timeout: Duration::from_millis(args.introspection_timeout_ms),
         })
     }
 
@@ -144,24 +144,31 @@ impl IntrospectionSettings {
 
 #[cfg(test)]
 mod tests {
+    use oauth_core::secrets::ExposeSecret as _;
+
     use super::*;
 
-    fn vars(extra: &[(&str, &str)]) -> Vars {
-        let mut v = Vars::from_pairs([
+    fn settings(extra: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let mut pairs = vec![
             ("INTROSPECTION_CLIENT_ID", "rs"),
             ("INTROSPECTION_CLIENT_SECRET", "hunter2"),
-        ]);
-        for (k, val) in extra {
-            v.set(*k, *val);
-        }
-        v
+        ];
+        pairs.extend_from_slice(extra);
+        Settings::from_pairs(&pairs)
     }
 
     #[test]
     fn defaults_follow_the_contract() {
-        let s = Settings::from_vars(&vars(&[])).unwrap();
+        let s = settings(&[]).unwrap();
         assert_eq!(s.bind, "127.0.0.1:8001");
+        assert_eq!(
+            s.database.url.expose_secret(),
+            "sqlite://data/oauth.sqlite3"
+        );
+        assert_eq!(s.database.pool_size, 10);
         assert_eq!(s.introspection.url.as_str(), DEFAULT_INTROSPECTION_URL);
+        assert_eq!(s.introspection.client_id, "rs");
+        assert_eq!(s.introspection.client_secret.expose_secret(), "hunter2");
         assert_eq!(s.introspection.cache_ttl, Duration::from_secs(5));
         assert_eq!(s.introspection.timeout, Duration::from_millis(2000));
         assert_eq!(s.introspection.cache_capacity, 100_000);
@@ -170,11 +177,14 @@ mod tests {
 
     #[test]
     fn the_client_credentials_are_required() {
-        let err = Settings::from_vars(&Vars::default()).unwrap_err();
+        let err = Settings::from_pairs(&[]).unwrap_err();
         assert_eq!(err.name, "INTROSPECTION_CLIENT_ID");
-        let err =
-            Settings::from_vars(&Vars::from_pairs([("INTROSPECTION_CLIENT_ID", "x")])).unwrap_err();
+        let err = Settings::from_pairs(&[("INTROSPECTION_CLIENT_ID", "x")]).unwrap_err();
         assert_eq!(err.name, "INTROSPECTION_CLIENT_SECRET");
+        // Blank counts as unset.
+        let err = settings(&[("INTROSPECTION_CLIENT_SECRET", " ")]).unwrap_err();
+        assert_eq!(err.name, "INTROSPECTION_CLIENT_SECRET");
+        assert_eq!(err.reason, "is required but not set");
     }
 
     #[test]
@@ -183,31 +193,34 @@ mod tests {
             ("INTROSPECTION_CACHE_SECONDS", "3601"),
             ("INTROSPECTION_CACHE_SECONDS", "-1"),
             ("INTROSPECTION_TIMEOUT_MS", "soon"),
+            ("INTROSPECTION_TIMEOUT_MS", "0"),
             ("INTROSPECTION_CACHE_CAPACITY", "0"),
             ("INTROSPECTION_URL", "ftp://auth/o/introspect/"),
             ("INTROSPECTION_URL", "http:///o/introspect/"),
+            ("INTROSPECTION_URL", "auth-server"),
             ("RESOURCE_BIND", "8001"),
             ("BCRYPT_COST", "3"),
+            ("DATABASE_POOL_SIZE", "0"),
         ] {
-            let err = Settings::from_vars(&vars(&[(name, value)])).unwrap_err();
+            let err = settings(&[(name, value)]).unwrap_err();
             assert_eq!(err.name, name, "{value}");
         }
     }
 
     #[test]
     fn zero_turns_the_cache_off() {
-        let s = Settings::from_vars(&vars(&[("INTROSPECTION_CACHE_SECONDS", "0")])).unwrap();
+        let s = settings(&[("INTROSPECTION_CACHE_SECONDS", "0")]).unwrap();
         assert_eq!(s.introspection.cache_ttl, Duration::ZERO);
     }
 
     #[test]
     fn the_secret_never_shows_in_debug_output() {
-        let s = Settings::from_vars(&vars(&[])).unwrap();
+        let s = settings(&[]).unwrap();
         assert!(!format!("{s:?}").contains("hunter2"));
-        let s = Settings::from_vars(&vars(&[("DATABASE_URL", "postgres://app:pw0rd@db:5432/x")]))
-            .unwrap();
+        let s = settings(&[("DATABASE_URL", "postgres://app:pw0rd@db:5432/x")]).unwrap();
         let shown = format!("{s:?}");
         assert!(!shown.contains("pw0rd"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
         assert!(
             shown.contains("postgres://app:[redacted]@db:5432/x"),
             "{shown}"
@@ -216,20 +229,22 @@ mod tests {
 
     #[test]
     fn the_auth_server_origin_never_carries_credentials_from_the_url() {
-        let s = Settings::from_vars(&vars(&[(
+        let s = settings(&[(
             "INTROSPECTION_URL",
             "http://user:pass@auth:8000/o/introspect/",
-        )]))
+        )])
         .unwrap();
         assert_eq!(s.introspection.auth_server_origin(), "http://auth:8000");
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("pass@"), "{shown}");
     }
 
     #[test]
     fn the_auth_server_origin_drops_the_path() {
-        let s = Settings::from_vars(&vars(&[(
+        let s = settings(&[(
             "INTROSPECTION_URL",
             "https://auth.example.com:8443/o/introspect/",
-        )]))
+        )])
         .unwrap();
         assert_eq!(
             s.introspection.auth_server_origin(),

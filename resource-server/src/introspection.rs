@@ -14,11 +14,12 @@ use http_service::health::Check;
 use moka::future::Cache;
 use moka::Expiry;
 use oauth_core::scopes::ScopeSet;
+use oauth_core::secrets::{ExposeSecret, SecretString};
 use oauth_core::wire::IntrospectionResponse;
 use reqwest::header::{HeaderValue, AUTHORIZATION};
 use sha2::{Digest, Sha256};
 
-use crate::configuration::{IntrospectionSettings, Secret};
+use crate::configuration::IntrospectionSettings;
 
 /// More than any introspection answer needs; a larger body is treated as garbage.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
@@ -140,9 +141,13 @@ pub fn http_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
 /// RFC 6749 §2.3.1: the client id and secret are form-urlencoded, then sent as HTTP Basic (the
 /// auth server decodes them the same way, so a secret holding `+`, `%` or `:` survives). Marked
 /// sensitive so that no debug output of a request shows it.
-fn basic_authorization(client_id: &str, secret: &Secret) -> HeaderValue {
+fn basic_authorization(client_id: &str, secret: &SecretString) -> HeaderValue {
     let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    let credentials = STANDARD.encode(format!("{}:{}", encode(client_id), encode(secret.expose())));
+    let credentials = STANDARD.encode(format!(
+        "{}:{}",
+        encode(client_id),
+        encode(secret.expose_secret())
+    ));
     let mut value = HeaderValue::try_from(format!("Basic {credentials}"))
         .expect("base64 is always a valid header value");
     value.set_sensitive(true);

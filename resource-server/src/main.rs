@@ -1,32 +1,22 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use oauth_core::config::Vars;
-use resource_server::configuration::Settings;
+use oauth_core::config::{init_logging, LoggingArgs};
+use resource_server::configuration::{ResourceArgs, Settings};
 use resource_server::route_table;
 use resource_server::startup::Application;
-
-const ENVIRONMENT: &str = "\
-Environment:
-  RESOURCE_BIND                  address to serve on [default: 127.0.0.1:8001]
-  DATABASE_URL                   sqlite://path or postgres://user:pass@host/db [default: sqlite://data/oauth.sqlite3]
-  DATABASE_POOL_SIZE             database connections [default: 10]
-  BCRYPT_COST                    cost of the password hashes of created users [default: 12]
-  INTROSPECTION_URL              the auth server's introspection endpoint [default: http://127.0.0.1:8000/o/introspect/]
-  INTROSPECTION_CLIENT_ID        this server's client at the auth server, allowed to introspect [required]
-  INTROSPECTION_CLIENT_SECRET    its secret [required]
-  INTROSPECTION_CACHE_SECONDS    how long an answer is reused, never past the token's expiry; 0 = off [default: 5]
-  INTROSPECTION_CACHE_CAPACITY   answers kept at most [default: 100000]
-  INTROSPECTION_TIMEOUT_MS       bound on connecting to and hearing from the auth server [default: 2000]
-  RUST_LOG                       log filter [default: info]";
 
 /// The REST API: users, groups, albums and songs, guarded by OAuth scopes checked by
 /// introspection at the auth server.
 #[derive(Parser)]
-#[command(version, about, after_help = ENVIRONMENT)]
+#[command(version, about)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    settings: ResourceArgs,
+    #[command(flatten)]
+    logging: LoggingArgs,
 }
 
 #[derive(Subcommand)]
@@ -39,21 +29,24 @@ enum Command {
 
 fn main() -> ExitCode {
     oauth_core::memory::limit_allocator_arenas();
-    match Cli::parse().command.unwrap_or(Command::Serve) {
+    // A bad setting stops here with one line naming its variable (exit 2); --help and --version
+    // print before any setting is read.
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
         Command::Routes => {
             print!("{}", route_table::listing());
             ExitCode::SUCCESS
         }
-        Command::Serve => serve(),
+        Command::Serve => serve(cli.settings, &cli.logging),
     }
 }
 
-fn serve() -> ExitCode {
-    oauth_core::config::init_logging();
-    let settings = match Settings::from_vars(&Vars::from_env()) {
+fn serve(args: ResourceArgs, logging: &LoggingArgs) -> ExitCode {
+    init_logging(logging);
+    let settings = match Settings::from_args(args) {
         Ok(settings) => settings,
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };

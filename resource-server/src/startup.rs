@@ -8,7 +8,7 @@ use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use http_service::access_log::access_log;
 use http_service::health::{Check, Readiness};
-use oauth_core::secrets::PasswordHasher;
+use oauth_core::secrets::{ExposeSecret, PasswordHasher};
 
 use crate::configuration::Settings;
 use crate::introspection::{auth_server_check, http_client, Introspector};
@@ -27,7 +27,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let database = settings.database.clone();
         let pool = tokio::task::spawn_blocking(move || {
-            store::connect_and_migrate(&database.url, database.pool_size)
+            store::connect_and_migrate(database.url.expose_secret(), database.pool_size)
         })
         .await
         .context("the migration task failed")??;

@@ -23,7 +23,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::{web, App, HttpResponse, HttpServer};
-use oauth_core::config::{DatabaseSettings, DatabaseUrl, Vars};
+use oauth_core::config::{from_env, DatabaseArgs, DatabaseSettings, DatabaseUrl};
+use oauth_core::secrets::ExposeSecret;
 use store::{users, ConnectionManager, Database, Pool, StoreError};
 
 fn main() -> ExitCode {
@@ -104,7 +105,8 @@ fn user_json(user: Option<store::models::User>) -> HttpResponse {
 /// The services' pool (store::ConnectionManager, same size), minus the ping on checkout
 /// that `store::connect` adds on PostgreSQL: the floor is one query per request.
 fn floor_pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
-    let url = DatabaseUrl::parse(&settings.url).map_err(|e| anyhow::anyhow!("DATABASE_URL {e}"))?;
+    let url = DatabaseUrl::parse(settings.url.expose_secret())
+        .map_err(|e| anyhow::anyhow!("DATABASE_URL {e}"))?;
     let pool = r2d2::Pool::builder()
         .max_size(settings.pool_size)
         .min_idle(Some(1))
@@ -116,7 +118,7 @@ fn floor_pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
 }
 
 fn serve_select(addr: &str, gated: bool) -> anyhow::Result<()> {
-    let settings = DatabaseSettings::from_vars(&Vars::from_env())?;
+    let settings = DatabaseSettings::from(from_env::<DatabaseArgs>()?);
     let pool = web::Data::new(Database::new(floor_pool(&settings)?));
     let addr = addr.to_string();
     actix_web::rt::System::new().block_on(async move {

@@ -7,6 +7,10 @@ use rand::TryRngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+/// Configured secrets are held in these, whose `Debug` never shows the value; re-exported so that
+/// every crate uses the same `secrecy`.
+pub use secrecy::{ExposeSecret, SecretString};
+
 /// `bytes` random bytes from the OS generator, URL-safe base64 without padding.
 pub fn random_urlsafe(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
