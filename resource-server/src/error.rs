@@ -8,9 +8,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::{Deserialize, Serialize};
 use store::StoreError;
+use utoipa::ToSchema;
 
 /// Django REST framework's error body.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[schema(as = Detail)]
 pub struct DetailBody {
     pub detail: String,
 }

@@ -13,12 +13,25 @@ use crate::body::python_type_name;
 pub const REQUIRED: &str = "This field is required.";
 
 /// How a text field is checked.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Text {
     pub max_chars: usize,
     pub allow_blank: bool,
     /// DRF strips surrounding whitespace by default; passwords keep theirs.
     pub trim: bool,
+    pub format: TextFormat,
+}
+
+/// What a text must look like besides its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextFormat {
+    Free,
+    /// Django's UnicodeUsernameValidator.
+    Username,
+    /// Django's EmailValidator, unless the text is blank.
+    Email,
+    /// Taken on writes and never shown back.
+    Password,
 }
 
 impl Text {
@@ -27,6 +40,7 @@ impl Text {
             max_chars,
             allow_blank: false,
             trim: true,
+            format: TextFormat::Free,
         }
     }
 
@@ -35,6 +49,7 @@ impl Text {
             max_chars,
             allow_blank: true,
             trim: true,
+            format: TextFormat::Free,
         }
     }
 
@@ -43,6 +58,111 @@ impl Text {
             trim: false,
             ..self
         }
+    }
+
+    pub const fn username(self) -> Self {
+        Self {
+            format: TextFormat::Username,
+            ..self
+        }
+    }
+
+    pub const fn email(self) -> Self {
+        Self {
+            format: TextFormat::Email,
+            ..self
+        }
+    }
+
+    pub const fn password(self) -> Self {
+        Self {
+            format: TextFormat::Password,
+            ..self
+        }
+    }
+}
+
+/// A whole number within bounds, both inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Integer {
+    pub min: i64,
+    pub max: i64,
+}
+
+/// A calendar day, `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Date;
+
+/// The primary key of a related object, as DRF's PrimaryKeyRelatedField reads one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrimaryKey {
+    /// What the key names, e.g. "a user's id".
+    pub of: &'static str,
+}
+
+/// One field of a write body: its name, whether a full write must carry it, and its rule. The
+/// handlers validate through it and the OpenAPI document is built from it, so a field's name and
+/// limits are stated once.
+#[derive(Debug, Clone, Copy)]
+pub struct Field<R> {
+    name: &'static str,
+    required: bool,
+    rule: R,
+}
+
+impl<R> Field<R> {
+    pub const fn required(name: &'static str, rule: R) -> Self {
+        Self {
+            name,
+            required: true,
+            rule,
+        }
+    }
+
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Whether a full write (not a PATCH) must carry it.
+    pub const fn is_required(&self) -> bool {
+        self.required
+    }
+
+    pub const fn rule(&self) -> &R {
+        &self.rule
+    }
+}
+
+/// Only text may be left out of a full write: every other field of this API is required.
+impl Field<Text> {
+    pub const fn optional(name: &'static str, rule: Text) -> Self {
+        Self {
+            name,
+            required: false,
+            rule,
+        }
+    }
+
+    pub fn read(&self, f: &mut Fields<'_>) -> Option<String> {
+        f.text(self.name, self.required, self.rule)
+    }
+}
+
+impl Field<Integer> {
+    pub fn read(&self, f: &mut Fields<'_>) -> Option<i64> {
+        f.integer(self.name, self.rule.min, self.rule.max)
+    }
+}
+
+impl Field<Date> {
+    pub fn read(&self, f: &mut Fields<'_>) -> Option<NaiveDate> {
+        f.date(self.name)
+    }
+}
+
+impl Field<PrimaryKey> {
+    pub fn read(&self, f: &mut Fields<'_>) -> Option<Reference> {
+        f.reference(self.name)
     }
 }
 
@@ -125,7 +245,17 @@ impl<'a> Fields<'a> {
             );
             return None;
         }
-        Some(text)
+        match rule.format {
+            TextFormat::Username if !is_valid_username(&text) => {
+                self.error(field, INVALID_USERNAME);
+                None
+            }
+            TextFormat::Email if !text.is_empty() && !is_valid_email(&text) => {
+                self.error(field, INVALID_EMAIL);
+                None
+            }
+            _ => Some(text),
+        }
     }
 
     pub fn integer(&mut self, field: &str, min: i64, max: i64) -> Option<i64> {
@@ -265,6 +395,10 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, m.parse().ok()?, d.parse().ok()?)
 }
 
+pub use oauth_core::accounts::{is_valid_email, is_valid_username, INVALID_USERNAME};
+
+pub const INVALID_EMAIL: &str = "Enter a valid email address.";
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -315,6 +449,38 @@ mod tests {
         assert_eq!(e["d"], vec!["Not a valid string."]);
         assert_eq!(e["f"], vec!["This field may not be null."]);
         assert_eq!(e["g"], vec!["Null characters are not allowed."]);
+    }
+
+    #[test]
+    fn a_texts_format_is_checked_once_its_length_is_fine() {
+        let data = map(json!({
+            "a": "with space", "b": "ok.name", "c": "x@", "d": "", "e": "a@b.com",
+            "f": format!("{} {}", "a".repeat(10), "b"),
+        }));
+        let mut f = Fields::new(&data, false);
+        assert_eq!(f.text("a", true, Text::required(150).username()), None);
+        assert_eq!(
+            f.text("b", true, Text::required(150).username()).as_deref(),
+            Some("ok.name")
+        );
+        assert_eq!(f.text("c", false, Text::blank_ok(254).email()), None);
+        assert_eq!(
+            f.text("d", false, Text::blank_ok(254).email()).as_deref(),
+            Some("")
+        );
+        assert_eq!(
+            f.text("e", false, Text::blank_ok(254).email()).as_deref(),
+            Some("a@b.com")
+        );
+        f.text("f", true, Text::required(5).username());
+        let e = errors(f);
+        assert_eq!(e["a"], vec![INVALID_USERNAME]);
+        assert_eq!(e["c"], vec![INVALID_EMAIL]);
+        assert_eq!(
+            e["f"],
+            vec!["Ensure this field has no more than 5 characters."]
+        );
+        assert_eq!(e.len(), 3);
     }
 
     #[test]

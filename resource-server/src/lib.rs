@@ -14,4 +14,5 @@ pub mod policy;
 pub mod principal;
 pub mod route_table;
 pub mod routes;
+pub mod schema;
 pub mod startup;

@@ -9,9 +9,14 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 use store::page::Window;
 use store::{Database, DbConnection, Page};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
+use utoipa::ToSchema;
 
 use crate::database::run;
 
+/// The query parameters that choose a page.
+pub const PAGE: &str = "page";
+pub const PAGE_SIZE: &str = "page_size";
 pub const DEFAULT_PAGE_SIZE: i64 = 20;
 pub const MAX_PAGE_SIZE: i64 = 100;
 
@@ -57,11 +62,11 @@ impl PageRequest {
     /// A size that is not a positive number means the default; one above the maximum is cut to
     /// it. A page that is not a positive number is refused.
     pub fn from_query(query: &[(String, String)]) -> Result<Self, InvalidPage> {
-        let size = query_value(query, "page_size")
+        let size = query_value(query, PAGE_SIZE)
             .and_then(|s| s.trim().parse::<i64>().ok())
             .filter(|n| *n > 0)
             .map_or(DEFAULT_PAGE_SIZE, |n| n.min(MAX_PAGE_SIZE));
-        let number = match query_value(query, "page") {
+        let number = match query_value(query, PAGE) {
             None => 1,
             Some(raw) => raw
                 .trim()
@@ -140,12 +145,24 @@ where
     )?)
 }
 
-#[derive(Serialize)]
-struct PageBody<T> {
+/// One page of a list.
+// Not a named component: the document writes it out in each list's answer, for its item type.
+#[derive(Serialize, ToSchema)]
+pub struct PageBody<T> {
     count: i64,
+    #[schema(schema_with = link_schema)]
     next: Option<String>,
+    #[schema(schema_with = link_schema)]
     previous: Option<String>,
     results: Vec<T>,
+}
+
+/// An absolute URL, or null at either end of the list.
+fn link_schema() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .format(Some(SchemaFormat::Custom("uri".into())))
+        .into()
 }
 
 /// The request's absolute URL with `page` set to `page`, or removed when `None`.
@@ -153,7 +170,7 @@ fn link(req: &HttpRequest, query: &[(String, String)], page: Option<i64>) -> Str
     let mut pairs: Vec<(String, String)> = Vec::with_capacity(query.len() + 1);
     let mut placed = false;
     for (k, v) in query {
-        if k == "page" {
+        if k == PAGE {
             if let (Some(n), false) = (page, placed) {
                 pairs.push((k.clone(), n.to_string()));
                 placed = true;
@@ -163,7 +180,7 @@ fn link(req: &HttpRequest, query: &[(String, String)], page: Option<i64>) -> Str
         }
     }
     if let (Some(n), false) = (page, placed) {
-        pairs.push(("page".into(), n.to_string()));
+        pairs.push((PAGE.into(), n.to_string()));
     }
     let info = req.connection_info();
     let mut url = format!("{}://{}{}", info.scheme(), info.host(), req.path());

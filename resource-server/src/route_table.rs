@@ -6,10 +6,16 @@ use crate::policy::{ModelPermission, Policy};
 use actix_web::http::Method;
 use actix_web::web;
 
+use crate::error::DetailBody;
 use crate::openapi;
+use crate::pagination::PageBody;
+use crate::schema::{Accepts, Component};
 use http_service::health;
+use utoipa::ToSchema;
 
-use crate::routes::{groups, music, users};
+use crate::routes::groups::{self, GroupBody, GroupCreate};
+use crate::routes::music::{self, AlbumBody, AlbumInput, SongBody, SongInput};
+use crate::routes::users::{self, UserBody, UserCreate, UserUpdate};
 
 /// One path, like one Django REST framework view.
 #[derive(Debug)]
@@ -34,8 +40,8 @@ pub struct Operation {
     /// Django's DjangoModelPermissions for this method, checked after the token's scopes and
     /// before any object is looked up.
     pub model_permission: Option<ModelPermission>,
-    /// The request body's schema (an OpenAPI component), for writes.
-    pub accepts: Option<&'static str>,
+    /// The body the handler reads, for writes.
+    pub accepts: Option<Accepts>,
     pub returns: Returns,
     pub handler: fn(actix_web::Route) -> actix_web::Route,
 }
@@ -44,11 +50,11 @@ pub struct Operation {
 #[derive(Debug, Clone, Copy)]
 pub enum Returns {
     /// 200 with one object of this schema.
-    One(&'static str),
+    One(Component),
     /// 201 with the created object.
-    Created(&'static str),
-    /// 200 with a page of these objects; the listed query parameters filter it.
-    Page(&'static str, &'static [&'static str]),
+    Created(Component),
+    /// 200 with a page (a [`PageBody`]) of objects; the listed query parameters filter it.
+    Page(Component, &'static [&'static str]),
     NoContent,
     /// 200 with a document of its own (health, the OpenAPI document).
     Document,
@@ -88,12 +94,24 @@ const SONG_DETAIL: Policy = Policy::TokenMatchesOasRequirements(&[
     ("DELETE", &[&["delete"], &["music:write", "write"]]),
 ]);
 
+const USER: Component = Component::of::<UserBody>();
+const GROUP: Component = Component::of::<GroupBody>();
+const ALBUM: Component = Component::of::<AlbumBody>();
+const SONG: Component = Component::of::<SongBody>();
+/// What every refusal and most errors answer.
+pub const DETAIL: Component = Component::of::<DetailBody>();
+
+/// A page of `T`.
+const fn page<T: ToSchema>() -> Component {
+    Component::of::<PageBody<T>>()
+}
+
 /// An operation with the view's policy and no model permission; fields are set where they differ.
 const fn op(
     method: Method,
     name: &'static str,
     summary: &'static str,
-    accepts: Option<&'static str>,
+    accepts: Option<Accepts>,
     returns: Returns,
     handler: fn(actix_web::Route) -> actix_web::Route,
 ) -> Operation {
@@ -119,15 +137,15 @@ pub static ROUTES: &[Route] = &[
                 "list_users",
                 "List users, optionally filtered by exact username or e-mail",
                 None,
-                Returns::Page("User", &["username", "email"]),
+                Returns::Page(page::<UserBody>(), users::FILTERS),
                 |r| r.to(users::list_users),
             ),
             op(
                 Method::POST,
                 "create_user",
                 "Create a user; the password is stored as a bcrypt hash",
-                Some("UserCreate"),
-                Returns::Created("User"),
+                Some(Accepts::of::<UserCreate>()),
+                Returns::Created(USER),
                 |r| r.to(users::create_user),
             ),
         ],
@@ -141,15 +159,15 @@ pub static ROUTES: &[Route] = &[
                 "get_user",
                 "Show one user",
                 None,
-                Returns::One("User"),
+                Returns::One(USER),
                 |r| r.to(users::get_user),
             ),
             op(
                 Method::PATCH,
                 "update_user",
                 "Change a user: allowed to the user themselves or to holders of change_user",
-                Some("UserUpdate"),
-                Returns::One("User"),
+                Some(Accepts::of::<UserUpdate>()),
+                Returns::One(USER),
                 |r| r.to(users::update_user),
             ),
             op(
@@ -172,15 +190,15 @@ pub static ROUTES: &[Route] = &[
                 "list_groups",
                 "List groups",
                 None,
-                Returns::Page("Group", &[]),
+                Returns::Page(page::<GroupBody>(), &[]),
                 |r| r.to(groups::list_groups),
             ),
             op(
                 Method::POST,
                 "create_group",
                 "Create a group",
-                Some("GroupCreate"),
-                Returns::Created("Group"),
+                Some(Accepts::of::<GroupCreate>()),
+                Returns::Created(GROUP),
                 |r| r.to(groups::create_group),
             )
             .with_policy(Policy::IsAuthenticatedOrTokenHasScope(&["groups"]))
@@ -196,15 +214,15 @@ pub static ROUTES: &[Route] = &[
                 "list_albums",
                 "List albums",
                 None,
-                Returns::Page("Album", &[]),
+                Returns::Page(page::<AlbumBody>(), &[]),
                 |r| r.to(music::list_albums),
             ),
             op(
                 Method::POST,
                 "create_album",
                 "Create an album",
-                Some("AlbumInput"),
-                Returns::Created("Album"),
+                Some(Accepts::of::<AlbumInput>()),
+                Returns::Created(ALBUM),
                 |r| r.to(music::create_album),
             ),
         ],
@@ -218,23 +236,23 @@ pub static ROUTES: &[Route] = &[
                 "get_album",
                 "Show one album",
                 None,
-                Returns::One("Album"),
+                Returns::One(ALBUM),
                 |r| r.to(music::get_album),
             ),
             op(
                 Method::PUT,
                 "replace_album",
                 "Replace an album: every field is required",
-                Some("AlbumInput"),
-                Returns::One("Album"),
+                Some(Accepts::of::<AlbumInput>()),
+                Returns::One(ALBUM),
                 |r| r.to(music::replace_album),
             ),
             op(
                 Method::PATCH,
                 "update_album",
                 "Change some fields of an album",
-                Some("AlbumInput"),
-                Returns::One("Album"),
+                Some(Accepts::of::<AlbumInput>()),
+                Returns::One(ALBUM),
                 |r| r.to(music::update_album),
             ),
             op(
@@ -254,8 +272,8 @@ pub static ROUTES: &[Route] = &[
             Method::POST,
             "create_album_legacy",
             "Create an album (same as POST /albums/)",
-            Some("AlbumInput"),
-            Returns::Created("Album"),
+            Some(Accepts::of::<AlbumInput>()),
+            Returns::Created(ALBUM),
             |r| r.to(music::create_album),
         )],
     },
@@ -267,16 +285,16 @@ pub static ROUTES: &[Route] = &[
                 Method::PUT,
                 "replace_album_legacy",
                 "Replace an album (same as PUT /albums/{id}/)",
-                Some("AlbumInput"),
-                Returns::One("Album"),
+                Some(Accepts::of::<AlbumInput>()),
+                Returns::One(ALBUM),
                 |r| r.to(music::replace_album),
             ),
             op(
                 Method::PATCH,
                 "update_album_legacy",
                 "Change an album (same as PATCH /albums/{id}/)",
-                Some("AlbumInput"),
-                Returns::One("Album"),
+                Some(Accepts::of::<AlbumInput>()),
+                Returns::One(ALBUM),
                 |r| r.to(music::update_album),
             ),
         ],
@@ -290,15 +308,15 @@ pub static ROUTES: &[Route] = &[
                 "list_songs",
                 "List songs",
                 None,
-                Returns::Page("Song", &[]),
+                Returns::Page(page::<SongBody>(), &[]),
                 |r| r.to(music::list_songs),
             ),
             op(
                 Method::POST,
                 "create_song",
                 "Create a song",
-                Some("SongInput"),
-                Returns::Created("Song"),
+                Some(Accepts::of::<SongInput>()),
+                Returns::Created(SONG),
                 |r| r.to(music::create_song),
             ),
         ],
@@ -312,15 +330,15 @@ pub static ROUTES: &[Route] = &[
                 "get_song",
                 "Show one song",
                 None,
-                Returns::One("Song"),
+                Returns::One(SONG),
                 |r| r.to(music::get_song),
             ),
             op(
                 Method::PUT,
                 "replace_song",
                 "Replace a song: every field is required",
-                Some("SongInput"),
-                Returns::One("Song"),
+                Some(Accepts::of::<SongInput>()),
+                Returns::One(SONG),
                 |r| r.to(music::replace_song),
             ),
             op(

@@ -42,7 +42,8 @@ impl Application {
             http,
             format!("{}/healthz", settings.introspection.auth_server_origin()),
         );
-        let openapi = OpenApiDocument::new(&settings.introspection);
+        let openapi = OpenApiDocument::new(&settings.introspection)
+            .context("cannot render the OpenAPI document")?;
 
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot bind {}", settings.bind))?;

@@ -5,17 +5,45 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use store::models::Group;
 use store::{groups, Database};
+use utoipa::openapi::schema::Schema;
+use utoipa::ToSchema;
 
 use crate::body::Body;
 use crate::database::run;
-use crate::fields::{Fields, Text};
+use crate::fields::{Field, Fields, Text};
 use crate::pagination::{list_page, query_pairs};
+use crate::schema::{input_body_schema, stored, FieldSchema, InputBody};
 
-#[derive(Debug, Serialize)]
+const NAME: Field<Text> = Field::required("name", Text::required(150));
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Group)]
 pub struct GroupBody {
+    #[schema(read_only)]
     pub id: i32,
+    #[schema(schema_with = shown_name)]
     pub name: String,
 }
+
+fn shown_name() -> Schema {
+    stored(*NAME.rule())
+}
+
+/// What POST /groups/ takes.
+#[derive(Debug)]
+pub struct GroupCreate {
+    name: Option<String>,
+}
+
+impl InputBody for GroupCreate {
+    const FIELDS: &'static [&'static dyn FieldSchema] = &[&NAME];
+
+    fn read(f: &mut Fields<'_>) -> Self {
+        Self { name: NAME.read(f) }
+    }
+}
+
+input_body_schema!(GroupCreate);
 
 impl From<Group> for GroupBody {
     fn from(g: Group) -> Self {
@@ -41,14 +69,13 @@ pub async fn create_group(
     pool: web::Data<Database>,
     body: Body,
 ) -> actix_web::Result<HttpResponse> {
-    let mut f = Fields::new(&body.0, false);
-    let name = f.text("name", true, Text::required(150));
-    f.finish()?;
-    let name = name.unwrap_or_default();
+    let name = GroupCreate::validate(&body, false)?
+        .name
+        .unwrap_or_default();
     let group = run(&pool, move |conn| {
         groups::create(conn, &name).map_err(|e| {
             e.on_unique_violation(|| {
-                ApiError::field("name", "group with this name already exists.")
+                ApiError::field(NAME.name(), "group with this name already exists.")
             })
         })
     })

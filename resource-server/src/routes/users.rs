@@ -7,34 +7,65 @@ use serde::Serialize;
 use store::models::{NewUser, User, UserChanges};
 use store::users::{self, UserFilter};
 use store::{Database, StoreError};
+use utoipa::openapi::schema::Schema;
+use utoipa::ToSchema;
 
 use super::{object_id, optional_filter};
 use crate::body::Body;
 use crate::database::{read, run};
 use crate::enforcement::require_permission;
-use oauth_core::accounts::{
-    is_valid_email, is_valid_username, INVALID_USERNAME, USERNAME_MAX_CHARS,
-};
+use oauth_core::accounts::USERNAME_MAX_CHARS;
 
-use crate::fields::{Fields, Text};
+use crate::fields::{Field, Fields, Text};
 use crate::pagination::{list_page, query_pairs};
 use crate::principal::Principal;
+use crate::schema::{input_body_schema, stored, FieldSchema, InputBody};
 
-const USERNAME: Text = Text::required(USERNAME_MAX_CHARS);
+const USERNAME: Field<Text> =
+    Field::required("username", Text::required(USERNAME_MAX_CHARS).username());
 /// Django's password column holds 128 characters; bcrypt reads the first 72 bytes.
-const PASSWORD: Text = Text::required(128).untrimmed();
-const EMAIL: Text = Text::blank_ok(254);
-const NAME: Text = Text::blank_ok(150);
+const PASSWORD: Field<Text> =
+    Field::required("password", Text::required(128).untrimmed().password());
+const EMAIL: Field<Text> = Field::optional("email", Text::blank_ok(254).email());
+const FIRST_NAME: Field<Text> = Field::optional("first_name", Text::blank_ok(150));
+const LAST_NAME: Field<Text> = Field::optional("last_name", Text::blank_ok(150));
 const USERNAME_TAKEN: &str = "A user with that username already exists.";
 
+/// The exact-match filters of the user list.
+const BY_USERNAME: &str = "username";
+const BY_EMAIL: &str = "email";
+pub const FILTERS: &[&str] = &[BY_USERNAME, BY_EMAIL];
+
 /// A user as the API shows one: never the password or its hash.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = User)]
 pub struct UserBody {
+    #[schema(read_only)]
     pub id: i32,
+    #[schema(schema_with = shown_username)]
     pub username: String,
+    #[schema(schema_with = shown_email)]
     pub email: String,
+    #[schema(schema_with = shown_first_name)]
     pub first_name: String,
+    #[schema(schema_with = shown_last_name)]
     pub last_name: String,
+}
+
+fn shown_username() -> Schema {
+    stored(*USERNAME.rule())
+}
+
+fn shown_email() -> Schema {
+    stored(*EMAIL.rule())
+}
+
+fn shown_first_name() -> Schema {
+    stored(*FIRST_NAME.rule())
+}
+
+fn shown_last_name() -> Schema {
+    stored(*LAST_NAME.rule())
 }
 
 impl From<User> for UserBody {
@@ -55,8 +86,8 @@ pub async fn list_users(
 ) -> actix_web::Result<HttpResponse> {
     let query = query_pairs(&req);
     let filter = UserFilter {
-        username: optional_filter(&query, "username")?,
-        email: optional_filter(&query, "email")?,
+        username: optional_filter(&query, BY_USERNAME)?,
+        email: optional_filter(&query, BY_EMAIL)?,
     };
     list_page::<_, UserBody, _>(&req, &query, &pool, move |conn, window| {
         Ok(users::list(conn, &filter, window)?)
@@ -64,9 +95,9 @@ pub async fn list_users(
     .await
 }
 
-/// The validated fields of a create or a change; `None` leaves a field as it is.
-#[derive(Default)]
-struct UserInput {
+/// What POST /users/ takes; `None` is a field left out (only the optional ones can be).
+#[derive(Debug)]
+pub struct UserCreate {
     username: Option<String>,
     password: Option<String>,
     email: Option<String>,
@@ -74,31 +105,34 @@ struct UserInput {
     last_name: Option<String>,
 }
 
-fn validate(body: &Body, partial: bool) -> Result<UserInput, ApiError> {
-    let mut f = Fields::new(&body.0, partial);
-    let username = f.text("username", true, USERNAME);
-    if username.as_deref().is_some_and(|u| !is_valid_username(u)) {
-        f.error("username", INVALID_USERNAME);
+impl InputBody for UserCreate {
+    const FIELDS: &'static [&'static dyn FieldSchema] =
+        &[&USERNAME, &PASSWORD, &EMAIL, &FIRST_NAME, &LAST_NAME];
+
+    fn read(f: &mut Fields<'_>) -> Self {
+        Self {
+            username: USERNAME.read(f),
+            password: PASSWORD.read(f),
+            email: EMAIL.read(f),
+            first_name: FIRST_NAME.read(f),
+            last_name: LAST_NAME.read(f),
+        }
     }
-    let password = f.text("password", true, PASSWORD);
-    let email = f.text("email", false, EMAIL);
-    if email
-        .as_deref()
-        .is_some_and(|e| !e.is_empty() && !is_valid_email(e))
-    {
-        f.error("email", "Enter a valid email address.");
-    }
-    let first_name = f.text("first_name", false, NAME);
-    let last_name = f.text("last_name", false, NAME);
-    f.finish()?;
-    Ok(UserInput {
-        username,
-        password,
-        email,
-        first_name,
-        last_name,
-    })
 }
+
+/// What PATCH /users/{id}/ takes: a create's fields, each left as it is when left out.
+#[derive(Debug)]
+pub struct UserUpdate(UserCreate);
+
+impl InputBody for UserUpdate {
+    const FIELDS: &'static [&'static dyn FieldSchema] = UserCreate::FIELDS;
+
+    fn read(f: &mut Fields<'_>) -> Self {
+        Self(UserCreate::read(f))
+    }
+}
+
+input_body_schema!(UserCreate, UserUpdate);
 
 /// bcrypt is slow on purpose, so it runs on the blocking pool.
 async fn hash_password(
@@ -116,7 +150,7 @@ async fn hash_password(
 }
 
 fn username_taken(e: StoreError) -> ApiError {
-    e.on_unique_violation(|| ApiError::field("username", USERNAME_TAKEN))
+    e.on_unique_violation(|| ApiError::field(USERNAME.name(), USERNAME_TAKEN))
 }
 
 pub async fn create_user(
@@ -124,7 +158,7 @@ pub async fn create_user(
     hasher: web::Data<PasswordHasher>,
     body: Body,
 ) -> actix_web::Result<HttpResponse> {
-    let input = validate(&body, false)?;
+    let input = UserCreate::validate(&body, false)?;
     let password_hash = hash_password(&hasher, input.password)
         .await?
         .unwrap_or_default();
@@ -175,7 +209,7 @@ pub async fn update_user(
     if principal.user_id() != Some(id) {
         require_permission(&pool, principal.user_id(), "change_user".into()).await?;
     }
-    let input = validate(&body, true)?;
+    let UserUpdate(input) = UserUpdate::validate(&body, true)?;
     let changes = UserChanges {
         username: input.username,
         email: input.email,

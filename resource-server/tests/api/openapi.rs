@@ -1,4 +1,5 @@
 use reqwest::StatusCode;
+use resource_server::route_table::ROUTES;
 use serde_json::{json, Value};
 use test_support::on_both_backends;
 use test_support::TestDatabase;
@@ -10,7 +11,7 @@ async fn the_openapi_document_states_each_operations_security(db: TestDatabase) 
     let res = app.get("/openapi.json", None).await;
     assert_eq!(res.status(), StatusCode::OK);
     let doc: Value = res.json().await.unwrap();
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3.0"));
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     let flows = &doc["components"]["securitySchemes"]["oauth2"]["flows"];
     let token_url = format!("{}/o/token/", app.auth_base.as_deref().unwrap());
     assert_eq!(flows["password"]["tokenUrl"], token_url);
@@ -49,4 +50,68 @@ async fn the_openapi_document_states_each_operations_security(db: TestDatabase) 
     assert!(doc["paths"]["/update/album/{id}/"]["put"].is_object());
 }
 
-on_both_backends!(the_openapi_document_states_each_operations_security);
+/// Every path and method the server mounts from its route table is in the served document, with
+/// its policy's scope alternatives as its security.
+async fn the_served_document_lists_every_mounted_route_with_its_policys_scopes(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let doc: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    for route in ROUTES {
+        for op in route.operations {
+            let method = op.method.as_str().to_ascii_lowercase();
+            let operation = &doc["paths"][route.path][&method];
+            assert_eq!(operation["operationId"], op.name, "{method} {}", route.path);
+            let alternatives = route
+                .policy_for(&op.method)
+                .requirements(&op.method)
+                .unwrap_or_default();
+            let expected: Vec<Value> = alternatives
+                .into_iter()
+                .map(|scopes| json!({ "oauth2": scopes }))
+                .collect();
+            assert_eq!(
+                operation["security"],
+                json!(expected),
+                "{method} {}",
+                route.path
+            );
+        }
+    }
+}
+
+/// The username limit the document states is the one POST /users/ enforces.
+async fn the_documented_username_limit_is_the_enforced_one(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let doc: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    let username = &doc["components"]["schemas"]["UserCreate"]["properties"]["username"];
+    let max = username["maxLength"].as_u64().unwrap() as usize;
+    assert_eq!(max, 150);
+    let token = app.token("write").await;
+
+    let res = app
+        .post_json(
+            "/users/",
+            Some(&token),
+            &json!({"username": "u".repeat(max + 1), "password": "pw"}),
+        )
+        .await;
+    assert_field_errors(
+        res,
+        json!({"username": [format!("Ensure this field has no more than {max} characters.")]}),
+    )
+    .await;
+
+    let res = app
+        .post_json(
+            "/users/",
+            Some(&token),
+            &json!({"username": "u".repeat(max), "password": "pw"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+on_both_backends!(
+    the_openapi_document_states_each_operations_security,
+    the_served_document_lists_every_mounted_route_with_its_policys_scopes,
+    the_documented_username_limit_is_the_enforced_one,
+);
