@@ -176,7 +176,7 @@ impl Introspector {
     /// The same introspector (its cache is shared) sending through `http`. Each actix worker
     /// gets its own client: a pooled connection's task runs on the worker that opened it, so a
     /// client shared by all workers hands most requests to another worker's thread and back
-    /// (measured: 0.65 cross-thread wake-ups per request with two workers).
+    /// (docs/benchmarks.md has the measurement).
     pub fn with_client(&self, http: reqwest::Client) -> Self {
         Self {
             http,
