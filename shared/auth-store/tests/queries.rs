@@ -6,24 +6,8 @@ use chrono::NaiveDate;
 use diesel::{ExpressionMethods, RunQueryDsl};
 use store::models::*;
 use store::*;
-use test_support::TestDatabase;
-
-fn pool(db: &TestDatabase) -> Pool {
-    connect_and_migrate(&db.url, 4).expect("connect and migrate")
-}
-
-fn new_user(name: &str, email: &str) -> NewUser {
-    NewUser {
-        username: name.into(),
-        email: email.into(),
-        first_name: String::new(),
-        last_name: String::new(),
-        password_hash: "$2b$04$notarealhashnotarealhashnotarealhashnotarealhashnot".into(),
-        is_active: true,
-        is_superuser: false,
-        date_joined: 0,
-    }
-}
+use test_support::seed::user_row as new_user;
+use test_support::{migrated_pool as pool, TestDatabase};
 
 fn new_app(owner_id: i32, client_id: &str) -> NewApplication {
     NewApplication {

@@ -5,24 +5,8 @@ use chrono::NaiveDate;
 use store::models::*;
 use store::page::Window;
 use store::*;
-use test_support::TestDatabase;
-
-fn pool(db: &TestDatabase) -> Pool {
-    connect_and_migrate(&db.url, 4).expect("connect and migrate")
-}
-
-fn new_user(name: &str, email: &str) -> NewUser {
-    NewUser {
-        username: name.into(),
-        email: email.into(),
-        first_name: String::new(),
-        last_name: String::new(),
-        password_hash: "$2b$04$notarealhashnotarealhashnotarealhashnotarealhashnot".into(),
-        is_active: true,
-        is_superuser: false,
-        date_joined: 0,
-    }
-}
+use test_support::seed::user_row as new_user;
+use test_support::{migrated_pool as pool, TestDatabase};
 
 async fn migrations_apply_from_empty_and_twice_is_a_no_op(db: TestDatabase) {
     let pool = pool(&db);

@@ -22,6 +22,11 @@ pub use http::{chunked_body, raw_http};
 pub use postgres_server::PostgresServer;
 pub use rows::row_counts;
 
+/// A migrated pool on the test's database.
+pub fn migrated_pool(db: &TestDatabase) -> store::Pool {
+    store::connect_and_migrate(&db.url, 4).expect("connect and migrate")
+}
+
 pub const POSTGRES_ENV: &str = "OAUTH_TEST_POSTGRES_URL";
 
 pub struct TestDatabase {

@@ -58,6 +58,21 @@ impl UserSeed {
     }
 }
 
+/// A user row to store directly, for tests of the queries themselves: no real hash (nothing
+/// logs in with it), so no bcrypt work.
+pub fn user_row(username: &str, email: &str) -> NewUser {
+    NewUser {
+        username: username.into(),
+        email: email.into(),
+        first_name: String::new(),
+        last_name: String::new(),
+        password_hash: "$2b$04$notarealhashnotarealhashnotarealhashnotarealhashnot".into(),
+        is_active: true,
+        is_superuser: false,
+        date_joined: 0,
+    }
+}
+
 /// A client to create. Confidential clients get the secret `<client_id>-secret-0123…`.
 #[must_use]
 pub struct ClientSeed {
