@@ -3,6 +3,7 @@
 //! so nothing here can reach a table or a request.
 
 pub mod accounts;
+pub mod audit;
 pub mod config;
 pub mod memory;
 pub mod scopes;
