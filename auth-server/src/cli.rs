@@ -8,6 +8,7 @@ use auth_store::models::{Application, ClientType, NewApplication};
 use clap::{Args, Parser, Subcommand};
 use diesel::Connection;
 use oauth_core::accounts::{is_valid_email, is_valid_username, USERNAME_MAX_CHARS};
+use oauth_core::audit::{self, Event};
 use oauth_core::config::LoggingArgs;
 use oauth_core::scopes::ScopeSet;
 use oauth_core::secrets::{
@@ -21,6 +22,7 @@ use store::{groups, users, DbConnection};
 
 use crate::clean_up::clear_dead_rows;
 use crate::configuration::{AuthArgs, Settings};
+use crate::flows::introspection::INTROSPECTION_SCOPE;
 use crate::flows::GRANT_TYPES;
 
 #[derive(Debug, Parser)]
@@ -68,6 +70,11 @@ pub enum Command {
         #[arg(allow_hyphen_values = true)]
         client_id: String,
     },
+    /// Deactivate a user: every token issued to them stops working at once, and they cannot sign
+    /// in until activated again.
+    DeactivateUser { username: String },
+    /// Let a deactivated user sign in again (their old tokens stay dead).
+    ActivateUser { username: String },
     /// Create the groups Admin and Leader with their permissions (safe to run again).
     CreatePermissions,
     /// Delete expired and revoked tokens older than the retention, and login failures older than
@@ -108,7 +115,8 @@ pub struct CreateClient {
     /// Allowed grant types, separated by spaces or commas: password refresh_token client_credentials.
     #[arg(long)]
     pub grants: String,
-    /// Scopes the client may be granted [default: every configured scope].
+    /// Scopes the client may be granted [default: every configured scope but introspection,
+    /// which only a client named here gets].
     #[arg(long)]
     pub scopes: Option<String>,
     /// Scopes granted when a request names none (none by default).
@@ -148,9 +156,14 @@ pub fn run(command: Command, settings: &Settings) -> anyhow::Result<()> {
             if !applications::delete_by_client_id(&mut conn, &client_id)? {
                 anyhow::bail!("no client with client_id {client_id}");
             }
+            audit::record(Event::ClientDeleted)
+                .field("client_id", &client_id)
+                .emit();
             println!("deleted client {client_id}");
             Ok(())
         }
+        Command::DeactivateUser { username } => set_active(&mut conn, &username, false),
+        Command::ActivateUser { username } => set_active(&mut conn, &username, true),
         Command::CreatePermissions => create_permissions(&mut conn),
         Command::ClearTokens { retention_seconds } => {
             let retention = retention_seconds.unwrap_or(settings.token_retention_seconds);
@@ -319,7 +332,7 @@ fn create_client(
     }
     let allowed = match &args.scopes {
         Some(raw) => parse_scopes("--scopes", raw, &settings.scopes)?,
-        None => settings.scopes.clone(),
+        None => without_introspection(&settings.scopes),
     };
     let defaults = parse_scopes("--default-scopes", &args.default_scopes, &settings.scopes)?;
     if !defaults.is_subset(&allowed) {
@@ -375,7 +388,35 @@ fn create_client(
             anyhow::anyhow!("a client with client_id {client_id} already exists")
         })
     })?;
+    audit::record(Event::ClientCreated)
+        .field("client_id", &client_id)
+        .field("type", client_type.as_str())
+        .field("can_introspect", args.can_introspect)
+        .emit();
     print_credentials(&client_id, secret.as_deref(), args.json);
+    Ok(())
+}
+
+/// A client's default allowed scopes: `introspection` lets a token's holder introspect any token
+/// it holds, so only an operator who names it grants it.
+fn without_introspection(configured: &ScopeSet) -> ScopeSet {
+    configured
+        .iter()
+        .filter(|scope| *scope != INTROSPECTION_SCOPE)
+        .collect()
+}
+
+fn set_active(conn: &mut DbConnection, username: &str, active: bool) -> anyhow::Result<()> {
+    let Some(user) = users::set_active(conn, username, active)? else {
+        anyhow::bail!("no user named {username}");
+    };
+    let (event, done) = if active {
+        (Event::UserActivated, "activated")
+    } else {
+        (Event::UserDeactivated, "deactivated")
+    };
+    audit::record(event).field("user_id", user.id).emit();
+    println!("{done} user {} (id {})", user.username, user.id);
     Ok(())
 }
 
@@ -427,6 +468,9 @@ fn rotate_secret(conn: &mut DbConnection, client_id: &str, json: bool) -> anyhow
     }
     let secret = new_client_secret();
     applications::set_secret_hash(conn, client_id, &sha256_hex(&secret))?;
+    audit::record(Event::ClientSecretRotated)
+        .field("client_id", client_id)
+        .emit();
     print_credentials(client_id, Some(&secret), json);
     Ok(())
 }

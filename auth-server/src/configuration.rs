@@ -24,6 +24,10 @@ pub struct AuthArgs {
     /// Refresh token lifetime (30 days by default).
     #[arg(long, env = "REFRESH_TOKEN_EXPIRE_SECONDS", default_value_t = 30 * DAY, value_parser = number_in(1..=3650 * DAY))]
     pub refresh_token_expire_seconds: i64,
+    /// A grant's absolute lifetime (90 days by default): rotation hands out new refresh tokens
+    /// but never past this, counted from the password grant.
+    #[arg(long, env = "REFRESH_TOKEN_MAX_LIFETIME_SECONDS", default_value_t = 90 * DAY, value_parser = number_in(1..=3650 * DAY))]
+    pub refresh_token_max_lifetime_seconds: i64,
     #[command(flatten)]
     pub password_hashing: PasswordHashingArgs,
     /// Every scope a client may be granted, space-separated.
@@ -82,6 +86,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub access_token_seconds: i64,
     pub refresh_token_seconds: i64,
+    pub refresh_token_max_lifetime_seconds: i64,
     pub bcrypt_cost: u32,
     /// Every scope a client may ever be granted.
     pub scopes: ScopeSet,
@@ -110,6 +115,7 @@ impl Settings {
             database: args.database.into(),
             access_token_seconds: args.access_token_expire_seconds,
             refresh_token_seconds: args.refresh_token_expire_seconds,
+            refresh_token_max_lifetime_seconds: args.refresh_token_max_lifetime_seconds,
             bcrypt_cost: args.password_hashing.bcrypt_cost,
             scopes: args.oauth_scopes,
             issuer: Some(args.auth_issuer).filter(|issuer| !issuer.is_empty()),
@@ -146,6 +152,7 @@ mod tests {
         assert_eq!(s.database.pool_size, 10);
         assert_eq!(s.access_token_seconds, 36_000);
         assert_eq!(s.refresh_token_seconds, 2_592_000);
+        assert_eq!(s.refresh_token_max_lifetime_seconds, 7_776_000);
         assert_eq!(s.bcrypt_cost, 12);
         assert_eq!(s.scopes, default_scopes());
         assert_eq!(s.scopes.iter().count(), 9);
@@ -185,6 +192,7 @@ mod tests {
             ("AUTH_BIND", "nowhere"),
             ("ACCESS_TOKEN_EXPIRE_SECONDS", "-1"),
             ("REFRESH_TOKEN_EXPIRE_SECONDS", "soon"),
+            ("REFRESH_TOKEN_MAX_LIFETIME_SECONDS", "0"),
             ("OAUTH_SCOPES", "read \"write\""),
             ("AUTH_ISSUER", "ftp://x"),
             ("AUTH_ISSUER", "http:///x"),

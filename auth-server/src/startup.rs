@@ -52,6 +52,7 @@ impl Application {
             tokens: TokenStrategy {
                 access_seconds: settings.access_token_seconds,
                 refresh_seconds: settings.refresh_token_seconds,
+                family_seconds: settings.refresh_token_max_lifetime_seconds,
             },
             clients: ClientAuthenticator::new(settings.client_cache_seconds),
             scopes: settings.scopes.clone(),

@@ -2,7 +2,7 @@
 //! store keeps only a SHA-256 hash, with the configured lifetimes. Where they are kept is the
 //! auth-store's business; this module never touches the database.
 
-use auth_store::models::{Application, NewAccessToken, NewRefreshToken};
+use auth_store::models::{Application, NewAccessToken, NewRefreshToken, TokenFamily};
 use oauth_core::scopes::ScopeSet;
 use oauth_core::secrets::{new_token, sha256_hex};
 use oauth_core::wire::TokenResponse;
@@ -11,6 +11,8 @@ use oauth_core::wire::TokenResponse;
 pub struct TokenStrategy {
     pub access_seconds: i64,
     pub refresh_seconds: i64,
+    /// A grant's absolute lifetime: no refresh token of it outlives this, however often rotated.
+    pub family_seconds: i64,
 }
 
 /// A token for the client and the row (its hash only) for the database.
@@ -19,11 +21,12 @@ pub struct Minted<Row> {
     pub row: Row,
 }
 
-/// The grant a refresh token belongs to: its family id, and the scope granted at first, which
-/// every rotation keeps.
-pub struct Family<'a> {
-    pub id: &'a str,
-    pub scope: &'a str,
+/// The user a token is issued to, as of the check that let it be issued: a token carries the
+/// credentials version it was issued under.
+#[derive(Debug, Clone, Copy)]
+pub struct Owner {
+    pub id: i32,
+    pub credentials_version: i32,
 }
 
 impl TokenStrategy {
@@ -32,14 +35,23 @@ impl TokenStrategy {
         sha256_hex(token)
     }
 
-    pub fn new_family_id() -> String {
-        uuid::Uuid::new_v4().to_string()
+    /// A new grant's family, which ends `family_seconds` from now whatever happens.
+    pub fn new_family(&self, app: &Application, owner: Owner, created_at: i64) -> TokenFamily {
+        TokenFamily {
+            id: uuid::Uuid::new_v4().to_string(),
+            application_id: app.id,
+            user_id: owner.id,
+            credentials_version: owner.credentials_version,
+            created_at,
+            expires_at: created_at + self.family_seconds,
+            revoked_at: None,
+        }
     }
 
     pub fn access(
         &self,
         app: &Application,
-        user_id: Option<i32>,
+        owner: Option<Owner>,
         scope: &ScopeSet,
         issued_at: i64,
     ) -> Minted<NewAccessToken> {
@@ -47,32 +59,34 @@ impl TokenStrategy {
         let row = NewAccessToken {
             token_hash: sha256_hex(&token),
             application_id: app.id,
-            user_id,
+            user_id: owner.map(|o| o.id),
             scope: scope.to_string(),
             issued_at,
             expires_at: issued_at + self.access_seconds,
+            credentials_version: owner.map_or(0, |o| o.credentials_version),
         };
         Minted { token, row }
     }
 
-    /// A refresh token in `family`; the row is linked to its access token when it is stored.
+    /// A refresh token of `family` for `scope`, the scope granted at first, which every rotation
+    /// keeps. It expires with the family at the latest. The row is linked to its access token
+    /// when it is stored.
     pub fn refresh(
         &self,
-        app: &Application,
-        user_id: i32,
-        family: Family<'_>,
+        family: &TokenFamily,
+        scope: &str,
         issued_at: i64,
     ) -> Minted<NewRefreshToken> {
         let token = new_token();
         let row = NewRefreshToken {
             token_hash: sha256_hex(&token),
             access_token_id: None,
-            application_id: app.id,
-            user_id,
-            family_id: family.id.to_string(),
-            scope: family.scope.to_string(),
+            application_id: family.application_id,
+            user_id: family.user_id,
+            family_id: family.id.clone(),
+            scope: scope.to_string(),
             issued_at,
-            expires_at: issued_at + self.refresh_seconds,
+            expires_at: (issued_at + self.refresh_seconds).min(family.expires_at),
         };
         Minted { token, row }
     }

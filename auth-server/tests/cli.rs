@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use auth_store::models::{NewAccessToken, NewRefreshToken};
+use auth_store::models::{NewAccessToken, NewRefreshToken, TokenFamily};
 use auth_store::{applications, login_failures, tokens};
 use diesel::prelude::*;
 use oauth_core::secrets::{new_token, sha256_hex, verify_secret, PasswordHasher};
@@ -735,7 +735,16 @@ fn insert_tokens(cli: &Cli, client_id: &str, user: &str, expires_at: i64) -> (St
     let access = new_token();
     let refresh = new_token();
     let issued_at = expires_at - 3600;
-    let stored = tokens::insert_access(
+    let family = TokenFamily {
+        id: uuid_like(&refresh),
+        application_id: app.id,
+        user_id: user.id,
+        credentials_version: user.credentials_version,
+        created_at: issued_at,
+        expires_at,
+        revoked_at: None,
+    };
+    tokens::insert_grant(
         &mut conn,
         &NewAccessToken {
             token_hash: sha256_hex(&access),
@@ -744,21 +753,21 @@ fn insert_tokens(cli: &Cli, client_id: &str, user: &str, expires_at: i64) -> (St
             scope: "read".into(),
             issued_at,
             expires_at,
+            credentials_version: user.credentials_version,
         },
-    )
-    .unwrap();
-    tokens::insert_refresh(
-        &mut conn,
-        &NewRefreshToken {
-            token_hash: sha256_hex(&refresh),
-            access_token_id: Some(stored.id),
-            application_id: app.id,
-            user_id: user.id,
-            family_id: uuid_like(&refresh),
-            scope: "read".into(),
-            issued_at,
-            expires_at,
-        },
+        Some((
+            &family,
+            &NewRefreshToken {
+                token_hash: sha256_hex(&refresh),
+                access_token_id: None,
+                application_id: app.id,
+                user_id: user.id,
+                family_id: family.id.clone(),
+                scope: "read".into(),
+                issued_at,
+                expires_at,
+            },
+        )),
     )
     .unwrap();
     (access, refresh)

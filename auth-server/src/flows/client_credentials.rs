@@ -44,7 +44,7 @@ pub async fn issue(
         let access = services
             .tokens
             .access(&app, None, &scope, services.clock.now());
-        tokens::insert_pair(conn, &access.row, None).map_err(client_vanished)?;
+        tokens::insert_grant(conn, &access.row, None).map_err(client_vanished)?;
         Ok(services.tokens.response(&scope, access.token, None))
     })
     .await

@@ -12,6 +12,7 @@ pub mod password;
 pub mod refresh_token;
 pub mod revocation;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use auth_store::models::Application;
@@ -71,15 +72,17 @@ impl TokenRequest {
     }
 }
 
-/// The token endpoint: authenticates the client and runs the grant's flow.
+/// The token endpoint: authenticates the client and runs the grant's flow. `peer`, the address the
+/// request came from, is only for the audit log.
 pub async fn issue_tokens(
     services: Arc<Services>,
     client: Option<PresentedClient>,
     request: TokenRequest,
+    peer: Option<IpAddr>,
 ) -> Result<TokenResponse, OAuthError> {
     match request {
-        TokenRequest::Password(r) => password::issue(services, client, r).await,
-        TokenRequest::RefreshToken(r) => refresh_token::issue(services, client, r).await,
+        TokenRequest::Password(r) => password::issue(services, client, r, peer).await,
+        TokenRequest::RefreshToken(r) => refresh_token::issue(services, client, r, peer).await,
         TokenRequest::ClientCredentials(r) => client_credentials::issue(services, client, r).await,
     }
 }

@@ -1,11 +1,13 @@
 //! The password grant (RFC 6749 §4.3): a user's name or e-mail and password, throttled per
 //! account across every replica.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use auth_store::models::Application;
 use auth_store::tokens;
 use diesel::Connection;
+use oauth_core::audit::{self, Event};
 use oauth_core::scopes::ScopeSet;
 use oauth_core::wire::TokenResponse;
 use store::models::User;
@@ -16,7 +18,7 @@ use crate::clients::PresentedClient;
 use crate::error::OAuthError;
 use crate::services::Services;
 use crate::throttle::account_key;
-use crate::token_strategy::{Family, TokenStrategy};
+use crate::token_strategy::Owner;
 
 pub const GRANT_TYPE: &str = "password";
 
@@ -59,12 +61,20 @@ struct Attempt {
     locked: bool,
 }
 
+/// What the hash check found: whether the password matched and, when it did with a hash at an
+/// outdated cost, the new hash to store.
+struct Checked {
+    ok: bool,
+    upgraded_hash: Option<String>,
+}
+
 /// In three steps, so that neither a connection nor a database permit is held during the slow
 /// hash: the lookups, the bcrypt check on its own blocking thread, then the tokens.
 pub async fn issue(
     services: Arc<Services>,
     client: Option<PresentedClient>,
     request: PasswordRequest,
+    peer: Option<IpAddr>,
 ) -> Result<TokenResponse, OAuthError> {
     let PasswordRequest {
         login,
@@ -98,10 +108,16 @@ pub async fn issue(
     // the answer or its timing.
     let s = services.clone();
     let stored_hash = attempt.user.as_ref().map(|u| u.password_hash.clone());
-    let password_ok =
-        tokio::task::spawn_blocking(move || s.hasher.verify(&password, stored_hash.as_deref()))
-            .await
-            .map_err(|_| OAuthError::server_error("the password check was cancelled"))?;
+    let checked = tokio::task::spawn_blocking(move || {
+        let ok = s.hasher.verify(&password, stored_hash.as_deref());
+        let upgraded_hash = match stored_hash {
+            Some(hash) if ok && s.hasher.needs_rehash(&hash) => s.hasher.hash(&password).ok(),
+            _ => None,
+        };
+        Checked { ok, upgraded_hash }
+    })
+    .await
+    .map_err(|_| OAuthError::server_error("the password check was cancelled"))?;
     let Attempt {
         app,
         scope,
@@ -109,33 +125,55 @@ pub async fn issue(
         throttle_key,
         locked,
     } = attempt;
-    let user = match user {
-        Some(u) if password_ok && u.is_active && !locked => u,
-        _ => return Err(OAuthError::invalid_grant(BAD_CREDENTIALS)),
+    let audit = |event| {
+        audit::record(event)
+            .optional("user_id", user.as_ref().map(|u| u.id))
+            .field("client_id", &app.client_id)
+            .optional("peer", peer)
     };
+    let user = match &user {
+        Some(u) if checked.ok && u.is_active && !locked => u.clone(),
+        _ => {
+            audit(if locked {
+                Event::LoginLocked
+            } else {
+                Event::LoginFailed
+            })
+            .emit();
+            return Err(OAuthError::invalid_grant(BAD_CREDENTIALS));
+        }
+    };
+    audit(Event::LoginSucceeded).emit();
 
     let s = services.clone();
     services
         .db
         .run(move |conn| {
             s.throttle.record_success(conn, &throttle_key)?;
+            if let Some(new_hash) = &checked.upgraded_hash {
+                users::upgrade_password_hash(conn, user.id, &user.password_hash, new_hash)?;
+            }
             let at = s.clock.now();
-            let access = s.tokens.access(&app, Some(user.id), &scope, at);
-            let family_id = TokenStrategy::new_family_id();
-            let scope_text = scope.to_string();
+            let owner = Owner {
+                id: user.id,
+                credentials_version: user.credentials_version,
+            };
+            let access = s.tokens.access(&app, Some(owner), &scope, at);
             let refresh = app.allows_grant(super::refresh_token::GRANT_TYPE).then(|| {
-                let family = Family {
-                    id: &family_id,
-                    scope: &scope_text,
-                };
-                s.tokens.refresh(&app, user.id, family, at)
+                let family = s.tokens.new_family(&app, owner, at);
+                let token = s.tokens.refresh(&family, &scope.to_string(), at);
+                (family, token)
             });
             conn.transaction::<_, StoreError, _>(|conn| {
-                tokens::insert_pair(conn, &access.row, refresh.as_ref().map(|r| &r.row))
+                tokens::insert_grant(
+                    conn,
+                    &access.row,
+                    refresh.as_ref().map(|(family, r)| (family, &r.row)),
+                )
             })
             .map_err(client_vanished)?;
             Ok(s.tokens
-                .response(&scope, access.token, refresh.map(|r| r.token)))
+                .response(&scope, access.token, refresh.map(|(_, r)| r.token)))
         })
         .await
 }

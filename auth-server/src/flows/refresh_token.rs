@@ -2,9 +2,11 @@
 //! is stored, in one step that only one of several concurrent refreshes can win, and a rotated
 //! token that comes back ends its whole grant (RFC 9700 §4.14.2).
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use auth_store::tokens;
+use oauth_core::audit::{self, Event};
 use oauth_core::scopes::ScopeSet;
 use oauth_core::wire::TokenResponse;
 
@@ -12,7 +14,7 @@ use super::{authorize_client, client_vanished, Params};
 use crate::clients::PresentedClient;
 use crate::error::OAuthError;
 use crate::services::Services;
-use crate::token_strategy::{Family, TokenStrategy};
+use crate::token_strategy::{Owner, TokenStrategy};
 
 pub const GRANT_TYPE: &str = "refresh_token";
 
@@ -47,29 +49,39 @@ pub async fn issue(
     services: Arc<Services>,
     client: Option<PresentedClient>,
     request: RefreshRequest,
+    peer: Option<IpAddr>,
 ) -> Result<TokenResponse, OAuthError> {
     let db = services.db.clone();
     db.run(move |conn| {
         let app = authorize_client(&services, conn, client.as_ref(), GRANT_TYPE)?;
         let at = services.clock.now();
         let key = TokenStrategy::lookup_key(&request.refresh_token);
-        let Some((old, owner_active)) = tokens::find_refresh_with_owner(conn, &key)? else {
+        let Some(grant) = tokens::find_refresh_grant(conn, &key)? else {
             return Err(invalid());
         };
+        let old = &grant.token;
         if old.application_id != app.id {
             return Err(invalid());
         }
         if old.revoked_at.is_some() {
             // A used or revoked refresh token came back: it may have been stolen, so the whole
-            // grant ends.
-            log::warn!(
-                "refresh token reuse detected; revoking grant family {}",
-                old.family_id
-            );
-            tokens::revoke_family(conn, &old.family_id, at)?;
+            // grant ends. Used tokens are kept as long as their family could be used, so this
+            // holds for the family's whole life.
+            let revoked_now = tokens::revoke_family(conn, &old.family_id, at)?;
+            audit::record(Event::RefreshTokenReuse)
+                .field("user_id", old.user_id)
+                .field("client_id", &app.client_id)
+                .field("family_revoked", revoked_now)
+                .optional("peer", peer)
+                .emit();
             return Err(invalid());
         }
-        if old.expires_at <= at {
+        if old.expires_at <= at || grant.family.expires_at <= at {
+            return Err(invalid());
+        }
+        if !grant.owner_current() {
+            // The password changed or the account was deactivated since the grant: it is over.
+            tokens::revoke_family(conn, &old.family_id, at)?;
             return Err(invalid());
         }
         let granted = ScopeSet::parse_lenient(&old.scope);
@@ -86,17 +98,14 @@ pub async fn issue(
                 asked
             }
         };
-        if !owner_active {
-            return Err(invalid());
-        }
         let tokens_ = &services.tokens;
-        let access = tokens_.access(&app, Some(old.user_id), &scope, at);
-        let family = Family {
-            id: &old.family_id,
-            scope: &old.scope,
+        let owner = Owner {
+            id: old.user_id,
+            credentials_version: grant.family.credentials_version,
         };
-        let refresh = tokens_.refresh(&app, old.user_id, family, at);
-        let rotated = tokens::rotate_refresh(conn, old.id, at, &access.row, &refresh.row)
+        let access = tokens_.access(&app, Some(owner), &scope, at);
+        let refresh = tokens_.refresh(&grant.family, &old.scope, at);
+        let rotated = tokens::rotate_refresh(conn, old, at, &access.row, &refresh.row)
             .map_err(client_vanished)?;
         if !rotated {
             return Err(invalid());

@@ -17,6 +17,7 @@ pub async fn issue_token(
     let form = read_form(&req, payload).await?;
     let client = presented_client(&req, &form)?;
     let request = TokenRequest::parse(&form)?;
-    let response = issue_tokens(services.into_inner(), client, request).await?;
+    let peer = req.peer_addr().map(|a| a.ip());
+    let response = issue_tokens(services.into_inner(), client, request, peer).await?;
     Ok(no_store(&mut HttpResponse::Ok()).json(response))
 }

@@ -24,6 +24,7 @@ async fn an_inactive_token_is_exactly_active_false(db: TestDatabase) {
                 scope: "read".into(),
                 issued_at: 0,
                 expires_at: oauth_core::time::now() - 1,
+                credentials_version: 0,
             },
         )
         .unwrap();

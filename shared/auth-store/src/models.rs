@@ -93,6 +93,8 @@ pub struct AccessToken {
     pub issued_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    /// The owner's credentials version when it was issued (0 without an owner).
+    pub credentials_version: i32,
 }
 
 impl AccessToken {
@@ -112,6 +114,7 @@ pub struct NewAccessToken {
     pub scope: String,
     pub issued_at: i64,
     pub expires_at: i64,
+    pub credentials_version: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -142,4 +145,21 @@ pub struct NewRefreshToken {
     pub scope: String,
     pub issued_at: i64,
     pub expires_at: i64,
+}
+
+/// One grant's refresh tokens: what rotation and revocation serialize on, and what remembers the
+/// used tokens for reuse detection until the grant could no longer be used.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = token_families)]
+pub struct TokenFamily {
+    pub id: String,
+    pub application_id: i32,
+    pub user_id: i32,
+    /// The owner's credentials version at the grant; a later password change or deactivation
+    /// ends the family.
+    pub credentials_version: i32,
+    pub created_at: i64,
+    /// Absolute: rotation never extends it.
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
 }

@@ -10,6 +10,7 @@ diesel::table! {
         id -> Integer,
         username -> Text,
         is_active -> Bool,
+        credentials_version -> Integer,
     }
 }
 
@@ -37,6 +38,19 @@ diesel::table! {
         user_id -> Nullable<Integer>,
         scope -> Text,
         issued_at -> BigInt,
+        expires_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+        credentials_version -> Integer,
+    }
+}
+
+diesel::table! {
+    token_families (id) {
+        id -> Text,
+        application_id -> Integer,
+        user_id -> Integer,
+        credentials_version -> Integer,
+        created_at -> BigInt,
         expires_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
     }
@@ -68,11 +82,14 @@ diesel::table! {
 diesel::joinable!(applications -> users (owner_id));
 diesel::joinable!(access_tokens -> applications (application_id));
 diesel::joinable!(refresh_tokens -> applications (application_id));
+diesel::joinable!(refresh_tokens -> token_families (family_id));
+diesel::joinable!(token_families -> applications (application_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     applications,
     access_tokens,
     refresh_tokens,
+    token_families,
     login_failures,
 );

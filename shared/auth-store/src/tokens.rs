@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 
-use crate::models::{AccessToken, NewAccessToken, NewRefreshToken, RefreshToken};
-use crate::schema::{access_tokens, applications, refresh_tokens, users};
+use crate::models::{AccessToken, NewAccessToken, NewRefreshToken, RefreshToken, TokenFamily};
+use crate::schema::{access_tokens, applications, refresh_tokens, token_families, users};
 use store::{on_concrete_connection, DbConnection, StoreResult};
 
 pub fn insert_access(conn: &mut DbConnection, new: &NewAccessToken) -> StoreResult<AccessToken> {
@@ -77,6 +77,7 @@ pub fn find_active_access(
             users::id.nullable(),
             users::username.nullable(),
             users::is_active.nullable(),
+            users::credentials_version.nullable(),
         ))
         .get_result::<(
             AccessToken,
@@ -84,14 +85,20 @@ pub fn find_active_access(
             Option<i32>,
             Option<String>,
             Option<bool>,
+            Option<i32>,
         )>(c)
         .optional())?;
     Ok(
-        row.and_then(|(token, client_id, user_id, username, active)| {
-            let user = match (token.user_id, user_id, username, active) {
+        row.and_then(|(token, client_id, user_id, username, active, version)| {
+            let user = match (token.user_id, user_id, username, active, version) {
                 (None, ..) => None,
-                (Some(_), Some(id), Some(name), Some(true)) => Some((id, name)),
-                // The owner is gone or deactivated: the token no longer stands for anyone.
+                (Some(_), Some(id), Some(name), Some(true), Some(v))
+                    if v == token.credentials_version =>
+                {
+                    Some((id, name))
+                }
+                // The owner is gone, deactivated, or changed their password since: the token no
+                // longer stands for anyone.
                 (Some(_), ..) => return None,
             };
             Some(ActiveAccess {
@@ -103,36 +110,73 @@ pub fn find_active_access(
     )
 }
 
-/// The refresh token with this hash, and whether its owner's account is active, in one query.
-pub fn find_refresh_with_owner(
+/// A presented refresh token with what the refresh grant decides on.
+#[derive(Debug, Clone)]
+pub struct RefreshGrant {
+    pub token: RefreshToken,
+    pub family: TokenFamily,
+    pub owner_active: bool,
+    /// The owner's credentials version now: the family is dead unless it equals the family's.
+    pub owner_credentials_version: i32,
+}
+
+impl RefreshGrant {
+    /// The owner still stands behind the grant: active, and no credential change since it began.
+    pub fn owner_current(&self) -> bool {
+        self.owner_active && self.owner_credentials_version == self.family.credentials_version
+    }
+}
+
+/// The refresh token with this hash, its family and its owner's state, in one query.
+pub fn find_refresh_grant(
     conn: &mut DbConnection,
     hash: &str,
-) -> StoreResult<Option<(RefreshToken, bool)>> {
-    Ok(on_concrete_connection!(conn, |c| refresh_tokens::table
+) -> StoreResult<Option<RefreshGrant>> {
+    let row = on_concrete_connection!(conn, |c| refresh_tokens::table
+        .inner_join(token_families::table)
         .inner_join(users::table.on(users::id.eq(refresh_tokens::user_id)))
         .filter(refresh_tokens::token_hash.eq(hash))
-        .select((RefreshToken::as_select(), users::is_active))
-        .get_result(c)
-        .optional())?)
+        .select((
+            RefreshToken::as_select(),
+            TokenFamily::as_select(),
+            users::is_active,
+            users::credentials_version,
+        ))
+        .get_result::<(RefreshToken, TokenFamily, bool, i32)>(c)
+        .optional())?;
+    Ok(row.map(
+        |(token, family, owner_active, owner_credentials_version)| RefreshGrant {
+            token,
+            family,
+            owner_active,
+            owner_credentials_version,
+        },
+    ))
 }
 
 /// Uses up the refresh token `old` and stores its successors: claims `old` (exactly one of several
-/// concurrent callers wins), revokes the access token issued with it, and stores `access` and
-/// `refresh`, linked. `Ok(false)`: somebody claimed `old` first and nothing was written.
+/// concurrent callers wins) while its family is neither revoked nor past its lifetime, revokes
+/// the access token issued with it, and stores `access` and `refresh`, linked. `Ok(false)`:
+/// somebody claimed `old` first, or the family ended, and nothing was written.
 ///
+/// Serialized with [`revoke_family`] on the family row: on PostgreSQL rotation holds it `FOR
+/// UPDATE` until it commits, and revocation's first statement updates it, so a revocation either
+/// waits for the rotation and then sees its new tokens, or is seen by it and nothing is written.
 /// On PostgreSQL this is one statement, so one round trip with no BEGIN/COMMIT, prepared once per
 /// connection: the refresh grant is the busiest write path. SQLite has no data-modifying CTEs; there
-/// it is a transaction whose first statement, the claim, takes the write lock.
+/// it is a transaction whose first statement, the claim, takes the write lock, which also keeps
+/// every revocation out until it commits.
 pub fn rotate_refresh(
     conn: &mut DbConnection,
-    old_id: i64,
+    old: &RefreshToken,
     at: i64,
     access: &NewAccessToken,
     refresh: &NewRefreshToken,
 ) -> StoreResult<bool> {
     if let DbConnection::Postgresql(pg) = conn {
         let written = RotateRefresh {
-            old_id,
+            old_id: old.id,
+            family_id: &old.family_id,
             at,
             access,
             refresh,
@@ -141,19 +185,34 @@ pub fn rotate_refresh(
         return Ok(written == 1);
     }
     conn.transaction(|conn| -> StoreResult<bool> {
-        let Some(old_access_id) = claim_refresh(conn, old_id, at)? else {
+        let Some(old_access_id) = claim_refresh(conn, old.id, at)? else {
             return Ok(false);
         };
         if let Some(id) = old_access_id {
             revoke_access(conn, id, at)?;
         }
-        insert_pair(conn, access, Some(refresh))?;
+        insert_linked(conn, access, Some(refresh))?;
         Ok(true)
     })
 }
 
+/// Stores the tokens of a new grant: the access token and, when a refresh token is issued, its
+/// family and the refresh token, linked to the access token.
+pub fn insert_grant(
+    conn: &mut DbConnection,
+    access: &NewAccessToken,
+    refresh: Option<(&TokenFamily, &NewRefreshToken)>,
+) -> StoreResult<()> {
+    if let Some((family, _)) = refresh {
+        diesel::insert_into(token_families::table)
+            .values(family)
+            .execute(conn)?;
+    }
+    insert_linked(conn, access, refresh.map(|(_, r)| r))
+}
+
 /// Stores an access token, and the refresh token issued with it linked to it.
-pub fn insert_pair(
+fn insert_linked(
     conn: &mut DbConnection,
     access: &NewAccessToken,
     refresh: Option<&NewRefreshToken>,
@@ -171,18 +230,23 @@ pub fn insert_pair(
     Ok(())
 }
 
-/// Marks the refresh token used, if nobody has yet: `Some(the access token issued with it)` for
-/// exactly one of several concurrent callers, as the conditional UPDATE is the arbiter on both
-/// backends.
+/// Marks the refresh token used, if nobody has yet and its family is still live: `Some(the access
+/// token issued with it)` for exactly one of several concurrent callers, as the conditional
+/// UPDATE is the arbiter on both backends.
 pub fn claim_refresh(
     conn: &mut DbConnection,
     id: i64,
     now: i64,
 ) -> StoreResult<Option<Option<i64>>> {
+    let live_families = token_families::table
+        .filter(token_families::revoked_at.is_null())
+        .filter(token_families::expires_at.gt(now))
+        .select(token_families::id);
     Ok(diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::id.eq(id))
-            .filter(refresh_tokens::revoked_at.is_null()),
+            .filter(refresh_tokens::revoked_at.is_null())
+            .filter(refresh_tokens::family_id.eq_any(live_families)),
     )
     .set(refresh_tokens::revoked_at.eq(Some(now)))
     .returning(refresh_tokens::access_token_id)
@@ -192,10 +256,14 @@ pub fn claim_refresh(
 
 /// `rotate_refresh` on PostgreSQL. diesel builds no data-modifying CTE, and its `sql_query` and
 /// UPDATEs are never kept prepared; this query has a static id, so each connection prepares it once.
-/// The claim decides: when another caller got there first, `claimed` is empty, and so are the
-/// UPDATE and both INSERTs that read from it.
+/// `family` locks the family row first (the claim reads it, so it runs before the claim's UPDATE
+/// locks anything) and is empty when the family was revoked or is past its lifetime, re-checked
+/// after waiting for a revocation that held the lock. The claim decides: when the family is
+/// empty or another caller got there first, `claimed` is empty, and so are the UPDATE and both
+/// INSERTs that read from it.
 struct RotateRefresh<'a> {
     old_id: i64,
+    family_id: &'a str,
     at: i64,
     access: &'a NewAccessToken,
     refresh: &'a NewRefreshToken,
@@ -209,19 +277,25 @@ impl QueryId for RotateRefresh<'_> {
 impl QueryFragment<Pg> for RotateRefresh<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         let (access, refresh) = (self.access, self.refresh);
-        out.push_sql("WITH claimed AS (UPDATE refresh_tokens SET revoked_at = ");
+        out.push_sql("WITH family AS (SELECT id FROM token_families WHERE id = ");
+        out.push_bind_param::<Text, _>(self.family_id)?;
+        out.push_sql(" AND revoked_at IS NULL AND expires_at > ");
+        out.push_bind_param::<BigInt, _>(&self.at)?;
+        out.push_sql(" FOR UPDATE), claimed AS (UPDATE refresh_tokens SET revoked_at = ");
         out.push_bind_param::<BigInt, _>(&self.at)?;
         out.push_sql(" WHERE id = ");
         out.push_bind_param::<BigInt, _>(&self.old_id)?;
         out.push_sql(
-            " AND revoked_at IS NULL RETURNING access_token_id), \
+            " AND revoked_at IS NULL AND family_id IN (SELECT id FROM family) \
+             RETURNING access_token_id), \
              revoked AS (UPDATE access_tokens SET revoked_at = ",
         );
         out.push_bind_param::<BigInt, _>(&self.at)?;
         out.push_sql(
             " WHERE id IN (SELECT access_token_id FROM claimed) AND revoked_at IS NULL), \
              access AS (INSERT INTO access_tokens \
-             (token_hash, application_id, user_id, scope, issued_at, expires_at) SELECT ",
+             (token_hash, application_id, user_id, scope, issued_at, expires_at, \
+             credentials_version) SELECT ",
         );
         out.push_bind_param::<Text, _>(&access.token_hash)?;
         out.push_sql(", ");
@@ -234,6 +308,8 @@ impl QueryFragment<Pg> for RotateRefresh<'_> {
         out.push_bind_param::<BigInt, _>(&access.issued_at)?;
         out.push_sql(", ");
         out.push_bind_param::<BigInt, _>(&access.expires_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Integer, _>(&access.credentials_version)?;
         out.push_sql(
             " FROM claimed RETURNING id) \
              INSERT INTO refresh_tokens (token_hash, access_token_id, application_id, user_id, \
@@ -270,42 +346,42 @@ pub fn revoke_access(conn: &mut DbConnection, id: i64, now: i64) -> StoreResult<
     Ok(())
 }
 
-/// Revokes every refresh token of the grant family and every access token issued with them.
-pub fn revoke_family(conn: &mut DbConnection, family_id: &str, now: i64) -> StoreResult<()> {
-    let family_access = refresh_tokens::table
-        .filter(refresh_tokens::family_id.eq(family_id))
-        .filter(refresh_tokens::access_token_id.is_not_null())
-        .select(refresh_tokens::access_token_id.assume_not_null());
-    diesel::update(
-        access_tokens::table
-            .filter(access_tokens::id.eq_any(family_access))
-            .filter(access_tokens::revoked_at.is_null()),
-    )
-    .set(access_tokens::revoked_at.eq(Some(now)))
-    .execute(conn)?;
-    diesel::update(
-        refresh_tokens::table
+/// Ends the grant: revokes the family, every refresh token of it and every access token issued
+/// with them, in one transaction. True when this call revoked the family, false when it was
+/// already revoked (its tokens are revoked again all the same, which changes nothing).
+///
+/// The family row is updated first: that waits for a rotation holding it and, on PostgreSQL,
+/// each later statement takes a new snapshot that includes what the rotation wrote.
+pub fn revoke_family(conn: &mut DbConnection, family_id: &str, now: i64) -> StoreResult<bool> {
+    conn.transaction(|conn| -> StoreResult<bool> {
+        let revoked_now = diesel::update(
+            token_families::table
+                .filter(token_families::id.eq(family_id))
+                .filter(token_families::revoked_at.is_null()),
+        )
+        .set(token_families::revoked_at.eq(Some(now)))
+        .execute(conn)?
+            == 1;
+        let family_access = refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))
-            .filter(refresh_tokens::revoked_at.is_null()),
-    )
-    .set(refresh_tokens::revoked_at.eq(Some(now)))
-    .execute(conn)?;
-    Ok(())
-}
-
-/// Revokes a refresh token and the access token issued with it.
-pub fn revoke_refresh(conn: &mut DbConnection, token: &RefreshToken, now: i64) -> StoreResult<()> {
-    diesel::update(
-        refresh_tokens::table
-            .filter(refresh_tokens::id.eq(token.id))
-            .filter(refresh_tokens::revoked_at.is_null()),
-    )
-    .set(refresh_tokens::revoked_at.eq(Some(now)))
-    .execute(conn)?;
-    if let Some(access_id) = token.access_token_id {
-        revoke_access(conn, access_id, now)?;
-    }
-    Ok(())
+            .filter(refresh_tokens::access_token_id.is_not_null())
+            .select(refresh_tokens::access_token_id.assume_not_null());
+        diesel::update(
+            access_tokens::table
+                .filter(access_tokens::id.eq_any(family_access))
+                .filter(access_tokens::revoked_at.is_null()),
+        )
+        .set(access_tokens::revoked_at.eq(Some(now)))
+        .execute(conn)?;
+        diesel::update(
+            refresh_tokens::table
+                .filter(refresh_tokens::family_id.eq(family_id))
+                .filter(refresh_tokens::revoked_at.is_null()),
+        )
+        .set(refresh_tokens::revoked_at.eq(Some(now)))
+        .execute(conn)?;
+        Ok(revoked_now)
+    })
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -314,15 +390,30 @@ pub struct Cleared {
     pub refresh_tokens: usize,
 }
 
-/// Deletes tokens that expired or were revoked at or before `cutoff`. A refresh token still in use
-/// keeps working after its old access token is deleted (the link is set to NULL).
+/// Deletes access tokens that expired or were revoked at or before `cutoff`, and the families
+/// (with all their refresh tokens) that were revoked or reached their lifetime by then. A used
+/// refresh token stays as long as its family does: replayed, it still revokes the family. A
+/// refresh token still in use keeps working after its old access token is deleted (the link is
+/// set to NULL).
 pub fn delete_dead(conn: &mut DbConnection, cutoff: i64) -> StoreResult<Cleared> {
     conn.transaction(|conn| -> StoreResult<Cleared> {
-        let refresh_tokens = diesel::delete(
-            refresh_tokens::table.filter(
-                refresh_tokens::expires_at
+        let dead_families = token_families::table
+            .filter(
+                token_families::expires_at
                     .le(cutoff)
-                    .or(refresh_tokens::revoked_at.le(cutoff)),
+                    .or(token_families::revoked_at.le(cutoff)),
+            )
+            .select(token_families::id);
+        // Deleted here rather than by the cascade, to count them.
+        let refresh_tokens = diesel::delete(
+            refresh_tokens::table.filter(refresh_tokens::family_id.eq_any(dead_families)),
+        )
+        .execute(conn)?;
+        diesel::delete(
+            token_families::table.filter(
+                token_families::expires_at
+                    .le(cutoff)
+                    .or(token_families::revoked_at.le(cutoff)),
             ),
         )
         .execute(conn)?;

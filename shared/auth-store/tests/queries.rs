@@ -3,7 +3,7 @@
 use auth_store::models::*;
 use auth_store::{applications, login_failures, tokens};
 use chrono::NaiveDate;
-use diesel::{ExpressionMethods, RunQueryDsl};
+use diesel::{ExpressionMethods, NullableExpressionMethods, QueryDsl, RunQueryDsl};
 use store::models::*;
 use store::*;
 use test_support::seed::user_row as new_user;
@@ -32,7 +32,29 @@ fn access(app: &Application, user: Option<i32>, hash: &str, expires_at: i64) -> 
         scope: "read".into(),
         issued_at: 0,
         expires_at,
+        credentials_version: 0,
     }
+}
+
+/// Stores the family row a refresh token of family `id` needs.
+fn family(conn: &mut DbConnection, app: &Application, user: i32, id: &str, expires_at: i64) {
+    tokens::insert_grant(
+        conn,
+        &access(app, Some(user), &format!("grant-{id}"), expires_at),
+        Some((
+            &TokenFamily {
+                id: id.into(),
+                application_id: app.id,
+                user_id: user,
+                credentials_version: 0,
+                created_at: 0,
+                expires_at,
+                revoked_at: None,
+            },
+            &refresh(app, user, 0, &format!("first-{id}"), id),
+        )),
+    )
+    .unwrap();
 }
 
 fn refresh(
@@ -59,6 +81,7 @@ async fn a_refresh_token_is_claimed_once_and_families_revoke_together(db: TestDa
     let mut conn = pool.get().unwrap();
     let user = users::create(&mut conn, &new_user("tue", "")).unwrap();
     let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
+    family(&mut conn, &app, user.id, "fam", 1000);
     let a1 = tokens::insert_access(&mut conn, &access(&app, Some(user.id), "a1", 1000)).unwrap();
     let r1 =
         tokens::insert_refresh(&mut conn, &refresh(&app, user.id, a1.id, "r1", "fam")).unwrap();
@@ -92,6 +115,7 @@ async fn a_rotation_links_the_new_pair_and_happens_once(db: TestDatabase) {
     let mut conn = pool.get().unwrap();
     let user = users::create(&mut conn, &new_user("wed", "")).unwrap();
     let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
+    family(&mut conn, &app, user.id, "fam", 1000);
     let a1 = tokens::insert_access(&mut conn, &access(&app, Some(user.id), "a1", 1000)).unwrap();
     let r1 =
         tokens::insert_refresh(&mut conn, &refresh(&app, user.id, a1.id, "r1", "fam")).unwrap();
@@ -99,13 +123,13 @@ async fn a_rotation_links_the_new_pair_and_happens_once(db: TestDatabase) {
     next_refresh.access_token_id = None;
     let next_access = access(&app, Some(user.id), "a2", 2000);
 
-    assert!(tokens::rotate_refresh(&mut conn, r1.id, 20, &next_access, &next_refresh).unwrap());
+    assert!(tokens::rotate_refresh(&mut conn, &r1, 20, &next_access, &next_refresh).unwrap());
 
-    let (old, owner_active) = tokens::find_refresh_with_owner(&mut conn, "r1")
+    let old = tokens::find_refresh_grant(&mut conn, "r1")
         .unwrap()
         .unwrap();
-    assert_eq!(old.revoked_at, Some(20));
-    assert!(owner_active);
+    assert_eq!(old.token.revoked_at, Some(20));
+    assert!(old.owner_current());
     assert_eq!(
         tokens::find_access_by_hash(&mut conn, "a1")
             .unwrap()
@@ -129,7 +153,7 @@ async fn a_rotation_links_the_new_pair_and_happens_once(db: TestDatabase) {
     let mut again = refresh(&app, user.id, a1.id, "r3", "fam");
     again.access_token_id = None;
     let again_access = access(&app, Some(user.id), "a3", 2000);
-    assert!(!tokens::rotate_refresh(&mut conn, r1.id, 21, &again_access, &again).unwrap());
+    assert!(!tokens::rotate_refresh(&mut conn, &r1, 21, &again_access, &again).unwrap());
     assert_eq!(test_support::row_counts(&pool), before);
     assert!(tokens::find_access_by_hash(&mut conn, "a3")
         .unwrap()
@@ -143,13 +167,13 @@ async fn a_deactivated_owner_shows_on_the_refresh_token(db: TestDatabase) {
     gone.is_active = false;
     let user = users::create(&mut conn, &gone).unwrap();
     let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
-    let a1 = tokens::insert_access(&mut conn, &access(&app, Some(user.id), "a1", 1000)).unwrap();
-    tokens::insert_refresh(&mut conn, &refresh(&app, user.id, a1.id, "r1", "fam")).unwrap();
-    let (_, owner_active) = tokens::find_refresh_with_owner(&mut conn, "r1")
+    family(&mut conn, &app, user.id, "fam", 1000);
+    let grant = tokens::find_refresh_grant(&mut conn, "first-fam")
         .unwrap()
         .unwrap();
-    assert!(!owner_active);
-    assert!(tokens::find_refresh_with_owner(&mut conn, "nope")
+    assert!(!grant.owner_active);
+    assert!(!grant.owner_current());
+    assert!(tokens::find_refresh_grant(&mut conn, "nope")
         .unwrap()
         .is_none());
 }
@@ -192,6 +216,7 @@ async fn dead_tokens_are_deleted_and_live_refresh_tokens_survive(db: TestDatabas
     let mut conn = pool.get().unwrap();
     let user = users::create(&mut conn, &new_user("tue", "")).unwrap();
     let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
+    family(&mut conn, &app, user.id, "f", 500);
     let old = tokens::insert_access(&mut conn, &access(&app, Some(user.id), "old", 10)).unwrap();
     tokens::insert_refresh(&mut conn, &refresh(&app, user.id, old.id, "r-live", "f")).unwrap();
     tokens::insert_access(&mut conn, &access(&app, Some(user.id), "fresh", 500)).unwrap();
@@ -211,6 +236,177 @@ async fn dead_tokens_are_deleted_and_live_refresh_tokens_survive(db: TestDatabas
     assert!(tokens::find_access_by_hash(&mut conn, "fresh")
         .unwrap()
         .is_some());
+}
+
+/// RFC 9700 §4.14.2 for the family's whole life: a used refresh token is kept, however long ago
+/// it was used, until its family was revoked or reached its lifetime.
+async fn used_refresh_tokens_stay_as_long_as_their_family(db: TestDatabase) {
+    let pool = pool(&db);
+    let mut conn = pool.get().unwrap();
+    let user = users::create(&mut conn, &new_user("tue", "")).unwrap();
+    let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
+    family(&mut conn, &app, user.id, "long", 10_000);
+    family(&mut conn, &app, user.id, "ended", 10_000);
+    family(&mut conn, &app, user.id, "short", 100);
+    let used = tokens::find_refresh_by_hash(&mut conn, "first-long")
+        .unwrap()
+        .unwrap();
+    assert!(tokens::claim_refresh(&mut conn, used.id, 10)
+        .unwrap()
+        .is_some());
+    assert!(tokens::revoke_family(&mut conn, "ended", 10).unwrap());
+    assert!(!tokens::revoke_family(&mut conn, "ended", 11).unwrap());
+
+    // Long past any retention of the used token: it is still there to be recognised.
+    let cleared = tokens::delete_dead(&mut conn, 5_000).unwrap();
+    assert_eq!(cleared.refresh_tokens, 2, "the ended and the short family");
+    let kept = tokens::find_refresh_grant(&mut conn, "first-long")
+        .unwrap()
+        .expect("a used token of a live family is kept");
+    assert_eq!(kept.token.revoked_at, Some(10));
+    for gone in ["first-ended", "first-short"] {
+        assert!(tokens::find_refresh_grant(&mut conn, gone)
+            .unwrap()
+            .is_none());
+    }
+}
+
+/// A family's lifetime is absolute: past it, its live refresh token can no longer be claimed.
+async fn a_family_past_its_lifetime_cannot_rotate(db: TestDatabase) {
+    let pool = pool(&db);
+    let mut conn = pool.get().unwrap();
+    let user = users::create(&mut conn, &new_user("tue", "")).unwrap();
+    let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
+    family(&mut conn, &app, user.id, "f", 100);
+    let live = tokens::find_refresh_by_hash(&mut conn, "first-f")
+        .unwrap()
+        .unwrap();
+    let before = test_support::row_counts(&pool);
+    let mut next = refresh(&app, user.id, 0, "next", "f");
+    next.access_token_id = None;
+    let next_access = access(&app, Some(user.id), "next-a", 2000);
+    assert!(!tokens::rotate_refresh(&mut conn, &live, 100, &next_access, &next).unwrap());
+    assert_eq!(test_support::row_counts(&pool), before);
+    assert!(tokens::rotate_refresh(&mut conn, &live, 99, &next_access, &next).unwrap());
+}
+
+/// An access token issued under an older credentials version stands for nobody.
+async fn a_credential_change_ends_access_tokens_issued_before_it(db: TestDatabase) {
+    let pool = pool(&db);
+    let mut conn = pool.get().unwrap();
+    let user = users::create(&mut conn, &new_user("tue", "")).unwrap();
+    let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
+    tokens::insert_access(&mut conn, &access(&app, Some(user.id), "before", 100)).unwrap();
+    let changed = users::update(
+        &mut conn,
+        user.id,
+        &UserChanges {
+            password_hash: Some("another hash".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(changed.credentials_version, user.credentials_version + 1);
+    let mut after = access(&app, Some(user.id), "after", 100);
+    after.credentials_version = changed.credentials_version;
+    tokens::insert_access(&mut conn, &after).unwrap();
+    assert!(tokens::find_active_access(&mut conn, "before", 50)
+        .unwrap()
+        .is_none());
+    assert!(tokens::find_active_access(&mut conn, "after", 50)
+        .unwrap()
+        .is_some());
+
+    // Other changes leave sessions alone; deactivation ends them, and activation does not
+    // bring them back.
+    let renamed = users::update(
+        &mut conn,
+        user.id,
+        &UserChanges {
+            first_name: Some("Tue".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(renamed.credentials_version, changed.credentials_version);
+    users::set_active(&mut conn, "tue", false).unwrap().unwrap();
+    let back = users::set_active(&mut conn, "tue", true).unwrap().unwrap();
+    assert_eq!(back.credentials_version, changed.credentials_version + 1);
+    assert!(tokens::find_active_access(&mut conn, "after", 50)
+        .unwrap()
+        .is_none());
+}
+
+/// Rotation and revocation of one family, hammered in parallel: whichever wins each race, once
+/// the revocation returns no token of the family is live. Without the family lock a rotation
+/// committing between revocation's statements (or, on PostgreSQL, outside its snapshot) leaves a
+/// live token behind.
+async fn revocation_is_atomic_against_rotation(db: TestDatabase) {
+    const ROUNDS: usize = 100;
+    let pool = pool(&db);
+    let user = users::create(&mut pool.get().unwrap(), &new_user("tue", "")).unwrap();
+    let app =
+        applications::create(&mut pool.get().unwrap(), &new_app(user.id, "client-1")).unwrap();
+    for round in 0..ROUNDS {
+        let fam = format!("family-{round}");
+        family(&mut pool.get().unwrap(), &app, user.id, &fam, 1_000_000);
+        let rotator = {
+            let (pool, app, fam) = (pool.clone(), app.clone(), fam.clone());
+            std::thread::spawn(move || {
+                let mut conn = pool.get().unwrap();
+                let mut current = tokens::find_refresh_by_hash(&mut conn, &format!("first-{fam}"))
+                    .unwrap()
+                    .unwrap();
+                for step in 0..50 {
+                    let hash = format!("{fam}-r{step}");
+                    let mut next = refresh(&app, user.id, 0, &hash, &fam);
+                    next.access_token_id = None;
+                    let next_access = access(&app, Some(user.id), &format!("{fam}-a{step}"), 2000);
+                    let rotated =
+                        tokens::rotate_refresh(&mut conn, &current, 10, &next_access, &next)
+                            .unwrap();
+                    if !rotated {
+                        return;
+                    }
+                    current = tokens::find_refresh_by_hash(&mut conn, &hash)
+                        .unwrap()
+                        .unwrap();
+                }
+            })
+        };
+        let revoker = {
+            let (pool, fam) = (pool.clone(), fam.clone());
+            std::thread::spawn(move || {
+                let mut conn = pool.get().unwrap();
+                // A different moment each round, so that the revocation lands early, late and
+                // in the middle of rotations.
+                std::thread::sleep(std::time::Duration::from_micros((round as u64 % 40) * 50));
+                tokens::revoke_family(&mut conn, &fam, 20).unwrap();
+            })
+        };
+        revoker.join().unwrap();
+        rotator.join().unwrap();
+
+        let mut conn = pool.get().unwrap();
+        let live_refresh: i64 = auth_store::schema::refresh_tokens::table
+            .filter(auth_store::schema::refresh_tokens::family_id.eq(&fam))
+            .filter(auth_store::schema::refresh_tokens::revoked_at.is_null())
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        let family_access = auth_store::schema::refresh_tokens::table
+            .filter(auth_store::schema::refresh_tokens::family_id.eq(&fam))
+            .select(auth_store::schema::refresh_tokens::access_token_id.assume_not_null());
+        let live_access: i64 = auth_store::schema::access_tokens::table
+            .filter(auth_store::schema::access_tokens::id.eq_any(family_access))
+            .filter(auth_store::schema::access_tokens::revoked_at.is_null())
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!((live_refresh, live_access), (0, 0), "round {round}");
+    }
 }
 
 async fn deleting_a_user_cascades_to_applications_tokens_and_albums(db: TestDatabase) {
@@ -263,6 +459,10 @@ test_support::on_both_backends!(
     a_deactivated_owner_shows_on_the_refresh_token,
     introspection_lookup_sees_expiry_owner_and_client,
     dead_tokens_are_deleted_and_live_refresh_tokens_survive,
+    used_refresh_tokens_stay_as_long_as_their_family,
+    a_family_past_its_lifetime_cannot_rotate,
+    a_credential_change_ends_access_tokens_issued_before_it,
+    revocation_is_atomic_against_rotation,
     deleting_a_user_cascades_to_applications_tokens_and_albums,
     login_failures_count_within_a_window,
 );

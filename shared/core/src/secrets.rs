@@ -89,6 +89,15 @@ impl PasswordHasher {
             }
         }
     }
+
+    /// True when `stored` was hashed at another cost than this hasher's (or is no bcrypt hash):
+    /// after a successful login it is hashed again, so that raising BCRYPT_COST needs no
+    /// migration.
+    pub fn needs_rehash(&self, stored: &str) -> bool {
+        stored
+            .parse::<bcrypt::HashParts>()
+            .map_or(true, |parts| parts.get_cost() != self.cost)
+    }
 }
 
 #[cfg(test)]
@@ -131,5 +140,14 @@ mod tests {
         assert!(!hasher.verify("wrong", Some(&hash)));
         assert!(!hasher.verify("s3cret", None));
         assert!(!hasher.verify("s3cret", Some("not a bcrypt hash")));
+    }
+
+    #[test]
+    fn a_hash_at_another_cost_needs_rehashing() {
+        let hasher = PasswordHasher::new(4).unwrap();
+        assert!(!hasher.needs_rehash(&hasher.hash("s3cret").unwrap()));
+        let costlier = PasswordHasher::new(5).unwrap().hash("s3cret").unwrap();
+        assert!(hasher.needs_rehash(&costlier));
+        assert!(hasher.needs_rehash("not a bcrypt hash"));
     }
 }

@@ -18,6 +18,9 @@ pub struct User {
     pub is_active: bool,
     pub is_superuser: bool,
     pub date_joined: i64,
+    /// Bumped by every password change and deactivation: tokens issued under an older value are
+    /// dead.
+    pub credentials_version: i32,
 }
 
 #[derive(Debug, Clone, Insertable)]

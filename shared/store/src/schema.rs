@@ -12,6 +12,7 @@ diesel::table! {
         is_active -> Bool,
         is_superuser -> Bool,
         date_joined -> BigInt,
+        credentials_version -> Integer,
     }
 }
 

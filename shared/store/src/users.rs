@@ -90,11 +90,66 @@ pub fn update(
     if nothing_to_change {
         return find(conn, id);
     }
-    Ok(diesel::update(users::table.find(id))
-        .set(changes)
-        .returning(users::all_columns)
-        .get_result(conn)
-        .optional()?)
+    let target = users::table.find(id);
+    let updated = if changes.password_hash.is_some() {
+        // A new password ends every session opened with the old one, in the same statement.
+        diesel::update(target)
+            .set((
+                changes,
+                users::credentials_version.eq(users::credentials_version + 1),
+            ))
+            .returning(users::all_columns)
+            .get_result(conn)
+    } else {
+        diesel::update(target)
+            .set(changes)
+            .returning(users::all_columns)
+            .get_result(conn)
+    };
+    Ok(updated.optional()?)
+}
+
+/// Activates or deactivates the user named `username`; deactivating ends every session they have.
+/// `None` when there is no such user.
+pub fn set_active(
+    conn: &mut DbConnection,
+    username: &str,
+    active: bool,
+) -> StoreResult<Option<User>> {
+    let target = users::table.filter(users::username.eq(username));
+    let updated = if active {
+        diesel::update(target)
+            .set(users::is_active.eq(true))
+            .returning(users::all_columns)
+            .get_result(conn)
+    } else {
+        diesel::update(target)
+            .set((
+                users::is_active.eq(false),
+                users::credentials_version.eq(users::credentials_version + 1),
+            ))
+            .returning(users::all_columns)
+            .get_result(conn)
+    };
+    Ok(updated.optional()?)
+}
+
+/// Replaces the stored hash of the same password (a new bcrypt cost), unless the password was
+/// changed meanwhile: sessions stay, as the password is the same.
+pub fn upgrade_password_hash(
+    conn: &mut DbConnection,
+    id: i32,
+    old_hash: &str,
+    new_hash: &str,
+) -> StoreResult<bool> {
+    let updated = diesel::update(
+        users::table
+            .find(id)
+            .filter(users::password_hash.eq(old_hash)),
+    )
+    .set(users::password_hash.eq(new_hash))
+    .execute(conn)?;
+    Ok(updated == 1)
 }
 
 pub fn delete(conn: &mut DbConnection, id: i32) -> StoreResult<bool> {

@@ -1,0 +1,56 @@
+-- Sessions end when credentials change. Every password change and every deactivation bumps the
+-- user's credentials_version; a token carries the version it was issued under, and is dead once
+-- the two differ. A counter, not a timestamp: a token issued in the same second as the change is
+-- still told apart.
+ALTER TABLE users ADD COLUMN credentials_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE access_tokens ADD COLUMN credentials_version INTEGER NOT NULL DEFAULT 0;
+
+-- One row per grant: the refresh tokens descended from one password grant form a family.
+-- On SQLite writers are serialized, so rotation and revocation, each one transaction whose first
+-- statement writes, cannot interleave. The used refresh tokens stay while the family could still
+-- be used, so that a rotated token replayed late is still recognised as reuse (RFC 9700
+-- §4.14.2). expires_at is absolute (REFRESH_TOKEN_MAX_LIFETIME_SECONDS after the grant);
+-- rotation never extends it.
+CREATE TABLE token_families (
+    id VARCHAR(36) PRIMARY KEY NOT NULL,
+    application_id INTEGER NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    credentials_version INTEGER NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+CREATE INDEX token_families_application_idx ON token_families (application_id);
+CREATE INDEX token_families_user_idx ON token_families (user_id);
+CREATE INDEX token_families_expires_idx ON token_families (expires_at);
+CREATE INDEX token_families_revoked_idx ON token_families (revoked_at);
+
+-- Existing grants become families that end when their newest refresh token does (no family is
+-- lengthened), and a family with no live token left is revoked.
+INSERT INTO token_families (id, application_id, user_id, credentials_version, created_at, expires_at, revoked_at)
+SELECT family_id, MIN(application_id), MIN(user_id), 0, MIN(issued_at), MAX(expires_at),
+       CASE WHEN SUM(revoked_at IS NULL) = 0 THEN MAX(revoked_at) END
+FROM refresh_tokens
+GROUP BY family_id;
+
+-- SQLite adds a foreign key only by rebuilding the table. Nothing references refresh_tokens.
+CREATE TABLE refresh_tokens_new (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    token_hash VARCHAR(64) NOT NULL UNIQUE,
+    access_token_id BIGINT REFERENCES access_tokens (id) ON DELETE SET NULL,
+    application_id INTEGER NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    family_id VARCHAR(36) NOT NULL REFERENCES token_families (id) ON DELETE CASCADE,
+    scope TEXT NOT NULL,
+    issued_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+INSERT INTO refresh_tokens_new SELECT * FROM refresh_tokens;
+DROP TABLE refresh_tokens;
+ALTER TABLE refresh_tokens_new RENAME TO refresh_tokens;
+CREATE INDEX refresh_tokens_family_idx ON refresh_tokens (family_id);
+CREATE INDEX refresh_tokens_access_token_idx ON refresh_tokens (access_token_id);
+CREATE INDEX refresh_tokens_application_idx ON refresh_tokens (application_id);
+CREATE INDEX refresh_tokens_user_idx ON refresh_tokens (user_id);
+CREATE INDEX refresh_tokens_expires_idx ON refresh_tokens (expires_at);
