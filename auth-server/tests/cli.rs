@@ -164,6 +164,100 @@ fn parse_credentials(stdout: &str) -> (String, Option<String>) {
     (id.expect("a client_id line"), secret)
 }
 
+fn access_active(cli: &Cli, token: &str) -> bool {
+    tokens::find_active_access(&mut cli.conn(), &sha256_hex(token), now())
+        .unwrap()
+        .is_some()
+}
+
+fn deactivate_user_ends_every_session_and_activate_does_not_revive_them(cli: Cli) {
+    cli.create_user("admin", &[]);
+    cli.create_user("tue", &[]);
+    let (client, _) = parse_credentials(&create_demo_client(&cli, &[]).ok());
+    let (access, refresh) = insert_tokens(&cli, &client, "tue", now() + 3600);
+    let (admin_access, _) = insert_tokens(&cli, &client, "admin", now() + 3600);
+    assert!(access_active(&cli, &access));
+
+    let out = cli.run(&["deactivate-user", "tue"]).ok();
+    assert!(out.starts_with("deactivated user tue (id "), "{out}");
+    assert!(!access_active(&cli, &access));
+    let tue = users::find_by_username(&mut cli.conn(), "tue")
+        .unwrap()
+        .unwrap();
+    assert!(!tue.is_active);
+
+    let out = cli.run(&["activate-user", "tue"]).ok();
+    assert!(out.starts_with("activated user tue (id "), "{out}");
+    assert!(!access_active(&cli, &access), "activation revived a token");
+    let grant = tokens::find_refresh_grant(&mut cli.conn(), &sha256_hex(&refresh))
+        .unwrap()
+        .unwrap();
+    assert!(!grant.owner_current(), "activation revived a refresh token");
+    // Nobody else's session was touched.
+    assert!(access_active(&cli, &admin_access));
+
+    cli.run(&["deactivate-user", "nobody"])
+        .fails_with("no user named nobody");
+    cli.run(&["activate-user", "nobody"])
+        .fails_with("no user named nobody");
+}
+
+fn create_client_leaves_introspection_out_unless_named(cli: Cli) {
+    cli.create_user("admin", &[]);
+    let create = |extra: &[&str]| {
+        let mut args = vec![
+            "create-client",
+            "--name",
+            "spa",
+            "--owner",
+            "admin",
+            "--grants",
+            "password",
+        ];
+        args.extend_from_slice(extra);
+        let (client_id, _) = parse_credentials(&cli.run(&args).ok());
+        applications::find_by_client_id(&mut cli.conn(), &client_id)
+            .unwrap()
+            .unwrap()
+            .allowed_scopes()
+    };
+    let unnamed = create(&[]);
+    assert!(!unnamed.contains("introspection"), "{unnamed}");
+    assert!(
+        unnamed.contains("read") && unnamed.contains("write"),
+        "{unnamed}"
+    );
+    let named = create(&["--scopes", "read introspection"]);
+    assert!(named.contains("introspection"), "{named}");
+}
+
+/// One audit line per client change, on stderr under the target `audit`, without the secret.
+fn client_changes_are_audited_without_secrets(cli: Cli) {
+    cli.create_user("admin", &[]);
+    let created = create_demo_client(&cli, &[]);
+    let (client_id, secret) = parse_credentials(&created.stdout);
+    let rotated = cli.run(&["rotate-client-secret", &client_id]);
+    let (_, new_secret) = parse_credentials(&rotated.stdout);
+    let deleted = cli.run(&["delete-client", &client_id]);
+    let (secret, new_secret) = (secret.unwrap(), new_secret.unwrap());
+    for (run, event) in [
+        (&created, "client.create"),
+        (&rotated, "client.rotate_secret"),
+        (&deleted, "client.delete"),
+    ] {
+        let line = run
+            .stderr
+            .lines()
+            .find(|l| l.contains(&format!("event={event} ")))
+            .unwrap_or_else(|| panic!("no {event} line in {:?}", run.stderr));
+        assert!(line.contains(" audit"), "{line}");
+        assert!(line.contains(&format!("client_id={client_id}")), "{line}");
+        for secret in [&secret, &new_secret] {
+            assert!(!run.stderr.contains(secret.as_str()), "{:?}", run.stderr);
+        }
+    }
+}
+
 /// Declares `mod $name { sqlite, postgres }` running `fn $name(cli: Cli)` on each backend; the
 /// PostgreSQL one passes without running when `OAUTH_TEST_POSTGRES_URL` is unset.
 macro_rules! on_both_backends {
@@ -189,6 +283,9 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    deactivate_user_ends_every_session_and_activate_does_not_revive_them,
+    create_client_leaves_introspection_out_unless_named,
+    client_changes_are_audited_without_secrets,
     migrate_creates_the_schema_and_can_run_again,
     create_permissions_makes_admin_and_leader_and_running_it_twice_changes_nothing,
     create_user_stores_a_superuser_in_the_admin_group_with_a_bcrypt_hash,
@@ -926,6 +1023,7 @@ fn help_lists_every_variable_with_its_default_whatever_their_values() {
         ("DATABASE_POOL_SIZE", Some("10")),
         ("ACCESS_TOKEN_EXPIRE_SECONDS", Some("36000")),
         ("REFRESH_TOKEN_EXPIRE_SECONDS", Some("2592000")),
+        ("REFRESH_TOKEN_MAX_LIFETIME_SECONDS", Some("7776000")),
         ("BCRYPT_COST", Some("12")),
         (
             "OAUTH_SCOPES",

@@ -6,6 +6,7 @@ mod hostile;
 mod introspection;
 mod metadata;
 mod revocation;
+mod sessions;
 mod throttling;
 mod token;
 mod token_errors;
