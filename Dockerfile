@@ -17,7 +17,8 @@ FROM debian:bookworm-slim
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates curl libssl3 \
     && rm -rf /var/lib/apt/lists/*
-RUN useradd --system --uid 10001 --user-group --create-home --home-dir /app oauth
+RUN useradd --system --uid 10001 --user-group --create-home --home-dir /app oauth \
+    && install -d -m 700 -o oauth -g oauth /var/lib/oauth-bootstrap
 COPY --from=builder /out/auth-server /out/resource-server /usr/local/bin/
 COPY scripts/bootstrap /usr/local/bin/oauth-bootstrap
 USER oauth

@@ -116,10 +116,7 @@ async fn security_events_are_one_line_each_without_secrets(db: TestDatabase) {
     );
 
     let lines = lines_of(&client_id);
-    let events: Vec<&str> = lines
-        .iter()
-        .map(|l| l.split(' ').next().unwrap())
-        .collect();
+    let events: Vec<&str> = lines.iter().map(|l| l.split(' ').next().unwrap()).collect();
     assert_eq!(
         events,
         [

@@ -1063,6 +1063,64 @@ fn help_entry<'a>(help: &'a str, name: &str) -> &'a str {
     &help[start..end]
 }
 
+/// scripts/bootstrap, as compose runs it: the secrets it makes go to a file only its owner can
+/// read, never to stdout (container logs), and it says where they are.
+#[test]
+fn bootstrap_writes_its_secrets_to_an_owner_only_file_and_never_prints_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = TestDatabase::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("credentials.env");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/bootstrap");
+    let output = Command::new("bash")
+        .arg(script)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AUTH_SERVER", env!("CARGO_BIN_EXE_auth-server"))
+        .env("DATABASE_URL", &db.url)
+        .env("BCRYPT_COST", "4")
+        .env("BOOTSTRAP_ENV_FILE", &file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let written = std::fs::read_to_string(&file).unwrap();
+    let value = |key: &str| {
+        written
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("no {key} in {written}"))
+            .to_string()
+    };
+    for key in [
+        "ADMIN_PASSWORD",
+        "DEMO_CLIENT_SECRET",
+        "INTROSPECTION_CLIENT_SECRET",
+    ] {
+        let secret = value(key);
+        assert!(secret.len() >= 8, "{key}");
+        assert!(!stdout.contains(&secret), "{key} on stdout: {stdout}");
+        assert!(!stderr.contains(&secret), "{key} on stderr: {stderr}");
+    }
+    assert!(stdout.contains(&file.display().to_string()), "{stdout}");
+    // The written credentials are the real ones.
+    let demo = applications::find_by_client_id(
+        &mut store::connect(&db.url, 1).unwrap().get().unwrap(),
+        &value("DEMO_CLIENT_ID"),
+    )
+    .unwrap()
+    .unwrap();
+    assert!(verify_secret(
+        &value("DEMO_CLIENT_SECRET"),
+        demo.client_secret_hash.as_deref().unwrap()
+    ));
+}
+
 #[test]
 fn an_unreachable_database_is_one_clear_error() {
     // A directory under a regular file cannot be created.
