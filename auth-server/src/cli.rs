@@ -7,7 +7,9 @@ use auth_store::applications;
 use auth_store::models::{Application, ClientType, NewApplication};
 use clap::{Args, Parser, Subcommand};
 use diesel::Connection;
-use oauth_core::accounts::{is_valid_email, is_valid_username, USERNAME_MAX_CHARS};
+use oauth_core::accounts::{
+    is_valid_email, is_valid_username, password_problem, EMAIL_MAX_CHARS, USERNAME_MAX_CHARS,
+};
 use oauth_core::config::LoggingArgs;
 use oauth_core::scopes::ScopeSet;
 use oauth_core::secrets::{
@@ -207,7 +209,8 @@ fn create_user(
             args.username
         );
     }
-    if !args.email.is_empty() && !is_valid_email(&args.email) {
+    let email_ok = is_valid_email(&args.email) && args.email.chars().count() <= EMAIL_MAX_CHARS;
+    if !args.email.is_empty() && !email_ok {
         anyhow::bail!("invalid e-mail address {:?}", args.email);
     }
     if users::find_by_username(conn, &args.username)?.is_some() {
@@ -223,6 +226,9 @@ fn create_user(
         }
     }
     let password = read_password(args.password_stdin)?;
+    if let Some(problem) = password_problem(&password) {
+        anyhow::bail!("invalid password: {problem}");
+    }
     let password_hash = PasswordHasher::new(settings.bcrypt_cost)?.hash(&password)?;
     let user = conn.transaction::<_, StoreError, _>(|conn| {
         let user = users::create(

@@ -14,7 +14,7 @@ use super::{object_id, optional_filter};
 use crate::body::Body;
 use crate::database::{read, run};
 use crate::enforcement::require_permission;
-use oauth_core::accounts::USERNAME_MAX_CHARS;
+use oauth_core::accounts::{EMAIL_MAX_CHARS, USERNAME_MAX_CHARS};
 
 use crate::fields::{Field, Fields, Text};
 use crate::pagination::{list_page, query_pairs};
@@ -23,10 +23,8 @@ use crate::schema::{input_body_schema, stored, FieldSchema, InputBody};
 
 const USERNAME: Field<Text> =
     Field::required("username", Text::required(USERNAME_MAX_CHARS).username());
-/// Django's password column holds 128 characters; bcrypt reads the first 72 bytes.
-const PASSWORD: Field<Text> =
-    Field::required("password", Text::required(128).untrimmed().password());
-const EMAIL: Field<Text> = Field::optional("email", Text::blank_ok(254).email());
+const PASSWORD: Field<Text> = Field::required("password", Text::new_password());
+const EMAIL: Field<Text> = Field::optional("email", Text::blank_ok(EMAIL_MAX_CHARS).email());
 const FIRST_NAME: Field<Text> = Field::optional("first_name", Text::blank_ok(150));
 const LAST_NAME: Field<Text> = Field::optional("last_name", Text::blank_ok(150));
 const USERNAME_TAKEN: &str = "A user with that username already exists.";

@@ -1,7 +1,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use test_support::on_both_backends;
-use test_support::TestDatabase;
+use test_support::{row_counts, TestDatabase};
 
 use crate::helpers::*;
 
@@ -60,7 +60,7 @@ async fn a_taken_username_is_a_field_error(db: TestDatabase) {
         .post_json(
             "/users/",
             Some(&token),
-            &json!({"username": "tue", "password": "x"}),
+            &json!({"username": "tue", "password": "long enough"}),
         )
         .await;
     assert_field_errors(
@@ -117,6 +117,69 @@ async fn every_invalid_field_is_reported_at_once(db: TestDatabase) {
         json!({"username": ["Not a valid string."], "password": ["This field may not be null."]}),
     )
     .await;
+}
+
+const TOO_SHORT: &str = "This password is too short. It must contain at least 8 characters.";
+const TOO_LONG: &str =
+    "This password is too long. It must be at most 72 bytes when encoded as UTF-8.";
+
+async fn a_new_password_needs_8_characters_and_at_most_72_bytes(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    app.grant(app.user_id, &["change_user"]);
+    let token = app.token("read write").await;
+    let other = app.add_user("other", PASSWORD);
+    let exactly_72 = format!("{}{}", "é".repeat(35), "ab");
+    let past_72 = format!("{}{}", "é".repeat(35), "abc");
+    for (password, problem) in [
+        ("1234567", TOO_SHORT),
+        ("ééééééé", TOO_SHORT),
+        (past_72.as_str(), TOO_LONG),
+        (&"x".repeat(73), TOO_LONG),
+        (&"x".repeat(1000), TOO_LONG),
+    ] {
+        let before = row_counts(&app.pool);
+        let res = app
+            .post_json(
+                "/users/",
+                Some(&token),
+                &json!({"username": "ann", "password": password}),
+            )
+            .await;
+        assert_field_errors(res, json!({ "password": [problem] })).await;
+        let res = app
+            .send_json(
+                Method::PATCH,
+                &format!("/users/{other}/"),
+                Some(&token),
+                &json!({"password": password}),
+            )
+            .await;
+        assert_field_errors(res, json!({ "password": [problem] })).await;
+        assert_eq!(row_counts(&app.pool), before);
+    }
+    // The old password still works: no refused PATCH changed it.
+    app.token_for("other", PASSWORD, "read").await;
+    for (name, password) in [("eight", "12345678"), ("multibyte", exactly_72.as_str())] {
+        let res = app
+            .post_json(
+                "/users/",
+                Some(&token),
+                &json!({"username": name, "password": password}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{name}");
+        app.token_for(name, password, "read").await;
+    }
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &format!("/users/{other}/"),
+            Some(&token),
+            &json!({"password": exactly_72}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.token_for("other", &exactly_72, "read").await;
 }
 
 async fn users_are_listed_and_filtered_exactly(db: TestDatabase) {
@@ -333,6 +396,7 @@ async fn a_path_id_that_is_not_utf8_is_404(db: TestDatabase) {
 }
 
 on_both_backends!(
+    a_new_password_needs_8_characters_and_at_most_72_bytes,
     head_answers_like_get_without_a_body,
     a_path_id_that_is_not_utf8_is_404,
     creating_a_user_with_json_answers_201_without_the_password,
