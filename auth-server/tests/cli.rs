@@ -198,6 +198,7 @@ on_both_backends!(
     create_user_refuses_empty_stdin_and_creates_nothing,
     create_user_refuses_an_email_past_254_characters_and_creates_nothing,
     create_user_refuses_a_password_outside_the_rule_and_creates_nothing,
+    create_user_refuses_a_login_name_another_account_answers_to,
     create_client_prints_two_lines_and_stores_only_a_hash_of_the_secret,
     create_client_with_json_prints_one_object,
     a_public_client_gets_no_secret_line,
@@ -319,7 +320,7 @@ fn create_user_refuses_a_duplicate_username_and_keeps_the_first(cli: Cli) {
         &["create-user", "--username", "tue", "--password-stdin"],
         "another password\n",
     )
-    .fails_with("a user named tue already exists");
+    .fails_with("a user named tue (or with that e-mail address) already exists");
     let after = users::find_by_username(&mut cli.conn(), "tue")
         .unwrap()
         .unwrap();
@@ -397,6 +398,35 @@ fn create_user_refuses_empty_stdin_and_creates_nothing(cli: Cli) {
     assert!(users::find_by_username(&mut cli.conn(), "tue")
         .unwrap()
         .is_none());
+}
+
+fn create_user_refuses_a_login_name_another_account_answers_to(cli: Cli) {
+    cli.create_user("tue", &["--email", "Tue@Example.com"]);
+    cli.create_user("dave@example.org", &[]);
+    let create = |username: &str, email: &str| {
+        cli.run_stdin(
+            &[
+                "create-user",
+                "--username",
+                username,
+                "--email",
+                email,
+                "--password-stdin",
+            ],
+            "long enough\n",
+        )
+    };
+    create("tue@example.com", "").fails_with("a user named tue@example.com");
+    create("ann", "TUE@example.com").fails_with("e-mail address TUE@example.com");
+    create("ann", "Dave@Example.org").fails_with("e-mail address Dave@Example.org");
+    let count: i64 = schema::users::table
+        .count()
+        .get_result(&mut cli.conn())
+        .unwrap();
+    assert_eq!(count, 2);
+    // Usernames differ by case; blank e-mails never clash.
+    create("Tue", "").ok();
+    create("ann", "").ok();
 }
 
 fn create_user_refuses_a_password_outside_the_rule_and_creates_nothing(cli: Cli) {

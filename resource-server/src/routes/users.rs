@@ -5,8 +5,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use oauth_core::secrets::PasswordHasher;
 use serde::Serialize;
 use store::models::{NewUser, User, UserChanges};
-use store::users::{self, UserFilter};
-use store::{Database, StoreError};
+use store::users::{self, LoginName, UserFilter, UserWriteError};
+use store::Database;
 use utoipa::openapi::schema::Schema;
 use utoipa::ToSchema;
 
@@ -28,6 +28,7 @@ const EMAIL: Field<Text> = Field::optional("email", Text::blank_ok(EMAIL_MAX_CHA
 const FIRST_NAME: Field<Text> = Field::optional("first_name", Text::blank_ok(150));
 const LAST_NAME: Field<Text> = Field::optional("last_name", Text::blank_ok(150));
 const USERNAME_TAKEN: &str = "A user with that username already exists.";
+const EMAIL_TAKEN: &str = "A user with that email already exists.";
 
 /// The exact-match filters of the user list.
 const BY_USERNAME: &str = "username";
@@ -147,8 +148,22 @@ async fn hash_password(
     Ok(Some(hash))
 }
 
-fn username_taken(e: StoreError) -> ApiError {
-    e.on_unique_violation(|| ApiError::field(USERNAME.name(), USERNAME_TAKEN))
+/// A login name another account answers to is an error on the field that set it.
+fn login_name_taken(e: UserWriteError) -> ApiError {
+    match e {
+        UserWriteError::Clash(clash) => ApiError::Validation(
+            clash
+                .taken
+                .iter()
+                .map(|name| match name {
+                    LoginName::Username => (USERNAME.name(), USERNAME_TAKEN),
+                    LoginName::Email => (EMAIL.name(), EMAIL_TAKEN),
+                })
+                .map(|(field, message)| (field.to_string(), vec![message.to_string()]))
+                .collect(),
+        ),
+        UserWriteError::Store(e) => e.into(),
+    }
 }
 
 pub async fn create_user(
@@ -171,7 +186,7 @@ pub async fn create_user(
         date_joined: oauth_core::time::now(),
     };
     let user = run(&pool, move |conn| {
-        users::create(conn, &new).map_err(username_taken)
+        users::create(conn, &new).map_err(login_name_taken)
     })
     .await?;
     Ok(HttpResponse::Created().json(UserBody::from(user)))
@@ -216,7 +231,7 @@ pub async fn update_user(
         password_hash: hash_password(&hasher, input.password).await?,
     };
     let user = run(&pool, move |conn| {
-        users::update(conn, id, &changes).map_err(username_taken)
+        users::update(conn, id, &changes).map_err(login_name_taken)
     })
     .await?
     .ok_or(ApiError::NotFound)?;

@@ -119,6 +119,130 @@ async fn every_invalid_field_is_reported_at_once(db: TestDatabase) {
     .await;
 }
 
+/// The attack the rules stop: an account whose username is someone else's e-mail would be found
+/// first by that login, locking its owner out (and collecting their password guesses).
+async fn a_username_equal_to_someones_email_is_refused_and_the_email_still_logs_in(
+    db: TestDatabase,
+) {
+    let app = spawn_app(db).await;
+    let token = app.token("read write").await;
+    let mallory = app.add_user("mallory", PASSWORD);
+    app.grant(app.user_id, &["change_user"]);
+    let before = row_counts(&app.pool);
+    for victim_email in ["tue@example.com", "TUE@Example.com"] {
+        let res = app
+            .post_json(
+                "/users/",
+                Some(&token),
+                &json!({"username": victim_email, "password": "mallory's password"}),
+            )
+            .await;
+        assert_field_errors(
+            res,
+            json!({"username": ["A user with that username already exists."]}),
+        )
+        .await;
+        let res = app
+            .send_json(
+                Method::PATCH,
+                &format!("/users/{mallory}/"),
+                Some(&token),
+                &json!({"username": victim_email}),
+            )
+            .await;
+        assert_field_errors(
+            res,
+            json!({"username": ["A user with that username already exists."]}),
+        )
+        .await;
+    }
+    assert_eq!(row_counts(&app.pool), before);
+    let (_, _, shown) = parts(app.get(&format!("/users/{mallory}/"), Some(&token)).await).await;
+    assert_eq!(shown["username"], "mallory");
+    // tue logs in by e-mail, and the token is tue's: it may change tue.
+    let by_email = app
+        .token_for("Tue@Example.com", PASSWORD, "read write")
+        .await;
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &format!("/users/{}/", app.user_id),
+            Some(&by_email),
+            &json!({"first_name": "Tue"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+async fn an_email_another_account_answers_to_is_a_field_error(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    app.grant(app.user_id, &["change_user"]);
+    let token = app.token("read write").await;
+    let dave = app.add_user("dave@example.org", PASSWORD);
+    let email_taken = json!({"email": ["A user with that email already exists."]});
+    let before = row_counts(&app.pool);
+    // Another's e-mail or username, in any case; both fields at once are both reported.
+    for (username, email, expected) in [
+        ("ann", "TUE@example.com", email_taken.clone()),
+        ("ann", "Dave@Example.org", email_taken.clone()),
+        (
+            "dave@example.org",
+            "tue@example.com",
+            json!({"username": ["A user with that username already exists."],
+                "email": ["A user with that email already exists."]}),
+        ),
+    ] {
+        let res = app
+            .post_json(
+                "/users/",
+                Some(&token),
+                &json!({"username": username, "email": email, "password": "long enough"}),
+            )
+            .await;
+        assert_field_errors(res, expected).await;
+    }
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &format!("/users/{dave}/"),
+            Some(&token),
+            &json!({"email": "tue@EXAMPLE.com"}),
+        )
+        .await;
+    assert_field_errors(res, email_taken).await;
+    assert_eq!(row_counts(&app.pool), before);
+
+    // One's own values, in another case too, are no clash; blank e-mails never clash.
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &format!("/users/{}/", app.user_id),
+            Some(&token),
+            &json!({"username": "tue", "email": "Tue@Example.com"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &format!("/users/{dave}/"),
+            Some(&token),
+            &json!({"email": "DAVE@example.org"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    for name in ["ann", "bob"] {
+        let res = app
+            .post_json(
+                "/users/",
+                Some(&token),
+                &json!({"username": name, "email": "", "password": "long enough"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+}
+
 const TOO_SHORT: &str = "This password is too short. It must contain at least 8 characters.";
 const TOO_LONG: &str =
     "This password is too long. It must be at most 72 bytes when encoded as UTF-8.";
@@ -396,6 +520,8 @@ async fn a_path_id_that_is_not_utf8_is_404(db: TestDatabase) {
 }
 
 on_both_backends!(
+    a_username_equal_to_someones_email_is_refused_and_the_email_still_logs_in,
+    an_email_another_account_answers_to_is_a_field_error,
     a_new_password_needs_8_characters_and_at_most_72_bytes,
     head_answers_like_get_without_a_body,
     a_path_id_that_is_not_utf8_is_404,
