@@ -2,6 +2,7 @@
 
 use crate::error::ApiError;
 use actix_web::{web, HttpRequest, HttpResponse};
+use oauth_core::audit::{self, Event};
 use oauth_core::secrets::PasswordHasher;
 use serde::Serialize;
 use store::models::{NewUser, User, UserChanges};
@@ -16,7 +17,7 @@ use crate::database::{read, run};
 use crate::enforcement::require_permission;
 use oauth_core::accounts::{EMAIL_MAX_CHARS, USERNAME_MAX_CHARS};
 
-use crate::fields::{Field, Fields, Text};
+use crate::fields::{Field, Fields, Text, REQUIRED};
 use crate::pagination::{list_page, query_pairs};
 use crate::principal::Principal;
 use crate::schema::{input_body_schema, stored, FieldSchema, InputBody};
@@ -24,11 +25,17 @@ use crate::schema::{input_body_schema, stored, FieldSchema, InputBody};
 const USERNAME: Field<Text> =
     Field::required("username", Text::required(USERNAME_MAX_CHARS).username());
 const PASSWORD: Field<Text> = Field::required("password", Text::new_password());
+/// What users changing their own password send as well, so that a stolen token alone cannot
+/// take the account over.
+const CURRENT_PASSWORD: Field<Text> = Field::optional("current_password", Text::current_password());
 const EMAIL: Field<Text> = Field::optional("email", Text::blank_ok(EMAIL_MAX_CHARS).email());
 const FIRST_NAME: Field<Text> = Field::optional("first_name", Text::blank_ok(150));
 const LAST_NAME: Field<Text> = Field::optional("last_name", Text::blank_ok(150));
 const USERNAME_TAKEN: &str = "A user with that username already exists.";
 const EMAIL_TAKEN: &str = "A user with that email already exists.";
+/// Django's PasswordChangeForm message.
+const CURRENT_PASSWORD_WRONG: &str =
+    "Your old password was entered incorrectly. Please enter it again.";
 
 /// The exact-match filters of the user list.
 const BY_USERNAME: &str = "username";
@@ -119,15 +126,29 @@ impl InputBody for UserCreate {
     }
 }
 
-/// What PATCH /users/{id}/ takes: a create's fields, each left as it is when left out.
+/// What PATCH /users/{id}/ takes: a create's fields, each left as it is when left out, and the
+/// current password, which users changing their own password must give.
 #[derive(Debug)]
-pub struct UserUpdate(UserCreate);
+pub struct UserUpdate {
+    fields: UserCreate,
+    current_password: Option<String>,
+}
 
 impl InputBody for UserUpdate {
-    const FIELDS: &'static [&'static dyn FieldSchema] = UserCreate::FIELDS;
+    const FIELDS: &'static [&'static dyn FieldSchema] = &[
+        &USERNAME,
+        &PASSWORD,
+        &CURRENT_PASSWORD,
+        &EMAIL,
+        &FIRST_NAME,
+        &LAST_NAME,
+    ];
 
     fn read(f: &mut Fields<'_>) -> Self {
-        Self(UserCreate::read(f))
+        Self {
+            fields: UserCreate::read(f),
+            current_password: CURRENT_PASSWORD.read(f),
+        }
     }
 }
 
@@ -146,6 +167,42 @@ async fn hash_password(
         .await
         .map_err(|_| anyhow::anyhow!("the password hash task was cancelled"))??;
     Ok(Some(hash))
+}
+
+/// Users changing their own password prove they know the current one: missing or wrong, it is
+/// an error on `current_password`. bcrypt runs on the blocking pool.
+async fn check_current_password(
+    hasher: &web::Data<PasswordHasher>,
+    given: Option<String>,
+    stored_hash: String,
+) -> Result<(), ApiError> {
+    let Some(given) = given else {
+        return Err(ApiError::field(CURRENT_PASSWORD.name(), REQUIRED));
+    };
+    let hasher = hasher.clone();
+    let matches = web::block(move || hasher.verify(&given, Some(&stored_hash)))
+        .await
+        .map_err(|_| anyhow::anyhow!("the password check task was cancelled"))?;
+    if matches {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            CURRENT_PASSWORD.name(),
+            CURRENT_PASSWORD_WRONG,
+        ))
+    }
+}
+
+/// A password set by its owner is a change; set by someone else, a reset.
+fn password_change_record(user_id: i32, actor: Option<i32>) -> audit::Record {
+    let event = if actor == Some(user_id) {
+        Event::PasswordChanged
+    } else {
+        Event::PasswordReset
+    };
+    audit::record(event)
+        .field("user_id", user_id)
+        .optional("by", actor)
 }
 
 /// A login name another account answers to is an error on the field that set it.
@@ -214,15 +271,22 @@ pub async fn update_user(
     body: Body,
 ) -> actix_web::Result<HttpResponse> {
     let id = object_id(&id)?;
-    run(&pool, move |conn| {
-        users::find(conn, id)?.ok_or(ApiError::NotFound)?;
-        Ok(())
+    let stored = run(&pool, move |conn| {
+        users::find(conn, id)?.ok_or(ApiError::NotFound)
     })
     .await?;
-    if principal.user_id() != Some(id) {
-        require_permission(&pool, principal.user_id(), "change_user".into()).await?;
+    let actor = principal.user_id();
+    if actor != Some(id) {
+        require_permission(&pool, actor, "change_user".into()).await?;
     }
-    let UserUpdate(input) = UserUpdate::validate(&body, true)?;
+    let UserUpdate {
+        fields: input,
+        current_password,
+    } = UserUpdate::validate(&body, true)?;
+    let sets_password = input.password.is_some();
+    if sets_password && actor == Some(id) {
+        check_current_password(&hasher, current_password, stored.password_hash).await?;
+    }
     let changes = UserChanges {
         username: input.username,
         email: input.email,
@@ -235,6 +299,9 @@ pub async fn update_user(
     })
     .await?
     .ok_or(ApiError::NotFound)?;
+    if sets_password {
+        password_change_record(id, actor).emit();
+    }
     Ok(HttpResponse::Ok().json(UserBody::from(user)))
 }
 
@@ -249,5 +316,22 @@ pub async fn delete_user(
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::NotFound.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_set_by_its_owner_is_a_change_and_by_another_a_reset() {
+        assert_eq!(
+            password_change_record(3, Some(3)).line(),
+            "event=password.change user_id=3 by=3"
+        );
+        assert_eq!(
+            password_change_record(3, Some(1)).line(),
+            "event=password.reset user_id=3 by=1"
+        );
     }
 }

@@ -124,6 +124,13 @@ async fn the_documented_password_rule_is_the_enforced_one(db: TestDatabase) {
         .contains("72 bytes"));
     // maxLength would count characters; the limit counts bytes.
     assert!(password["maxLength"].is_null());
+    let current = &schemas["PatchedUserUpdate"]["properties"]["current_password"];
+    assert_eq!(current["writeOnly"], true);
+    assert!(current["description"]
+        .as_str()
+        .unwrap()
+        .contains("own password"));
+    assert!(schemas["UserCreate"]["properties"]["current_password"].is_null());
 
     let token = app.token("write").await;
     let res = app

@@ -362,7 +362,7 @@ async fn a_user_may_change_themselves(db: TestDatabase) {
             Method::PATCH,
             &format!("/users/{}/", app.user_id),
             Some(&token),
-            &json!({"last_name": "Nguyen", "password": "new-password-1"}),
+            &json!({"last_name": "Nguyen", "password": "new-password-1", "current_password": PASSWORD}),
         )
         .await;
     let (status, _, body) = parts(res).await;
@@ -371,6 +371,81 @@ async fn a_user_may_change_themselves(db: TestDatabase) {
     assert_eq!(body["username"], "tue");
     assert_no_secret(&body);
     app.token_for("tue", "new-password-1", "read").await;
+}
+
+async fn users_changing_their_own_password_must_give_the_current_one(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    // Even a holder of change_user, changing their own password.
+    app.grant(app.user_id, &["change_user"]);
+    let token = app.token("read write").await;
+    let path = format!("/users/{}/", app.user_id);
+    let required = json!({"current_password": ["This field is required."]});
+    let wrong = json!({"current_password":
+        ["Your old password was entered incorrectly. Please enter it again."]});
+    for (body, expected) in [
+        (json!({"password": "new-password-1"}), &required),
+        (
+            json!({"password": "new-password-1", "first_name": "X"}),
+            &required,
+        ),
+        (
+            json!({"password": "new-password-1", "current_password": "not it at all"}),
+            &wrong,
+        ),
+        (
+            json!({"password": "new-password-1", "current_password": format!("{PASSWORD} ")}),
+            &wrong,
+        ),
+    ] {
+        let res = app
+            .send_json(Method::PATCH, &path, Some(&token), &body)
+            .await;
+        assert_field_errors(res, expected.clone()).await;
+    }
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            Some(&token),
+            &json!({"password": "new-password-1", "current_password": ""}),
+        )
+        .await;
+    assert_field_errors(
+        res,
+        json!({"current_password": ["This field may not be blank."]}),
+    )
+    .await;
+    // Nothing changed: the old password still logs in, the first name is as it was.
+    app.token_for("tue", PASSWORD, "read").await;
+    let (_, _, shown) = parts(app.get(&path, Some(&token)).await).await;
+    assert_eq!(shown["first_name"], "");
+
+    let res = app
+        .send_form(
+            Method::PATCH,
+            &path,
+            Some(&token),
+            &[
+                ("password", "new-password-1"),
+                ("current_password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.token_for("tue", "new-password-1", "read").await;
+
+    // Someone else's password, set by a holder of change_user, needs no current password.
+    let other = app.add_user("other", PASSWORD);
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &format!("/users/{other}/"),
+            Some(&token),
+            &json!({"password": "reset-by-admin"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.token_for("other", "reset-by-admin", "read").await;
 }
 
 async fn changing_someone_else_needs_change_user(db: TestDatabase) {
@@ -520,6 +595,7 @@ async fn a_path_id_that_is_not_utf8_is_404(db: TestDatabase) {
 }
 
 on_both_backends!(
+    users_changing_their_own_password_must_give_the_current_one,
     a_username_equal_to_someones_email_is_refused_and_the_email_still_logs_in,
     an_email_another_account_answers_to_is_a_field_error,
     a_new_password_needs_8_characters_and_at_most_72_bytes,
