@@ -262,7 +262,7 @@ pub async fn get_user(
 
 /// Only the user themselves, or a holder of `change_user`, may change a user. As in Django REST
 /// framework the object is looked up first (404), then this rule applies (403), then the body
-/// is validated (400).
+/// is validated (400), and users setting their own password must give the current one (400).
 pub async fn update_user(
     principal: Principal,
     pool: web::Data<Database>,

@@ -95,7 +95,7 @@ async fn concurrent_claims_on_one_login_name_leave_it_to_one_account(db: TestDat
                     let mut conn = pool.get().unwrap();
                     // Half claim the name as a username, half as an e-mail in another case.
                     let row = if i % 2 == 0 {
-                        new_user(&format!("{name}"), "")
+                        new_user(&name, "")
                     } else {
                         new_user(&format!("r{round}w{i}"), &name.to_uppercase())
                     };
