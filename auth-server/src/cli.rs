@@ -6,8 +6,9 @@ use std::io::{BufRead, IsTerminal};
 use auth_store::applications;
 use auth_store::models::{Application, ClientType, NewApplication};
 use clap::{Args, Parser, Subcommand};
-use diesel::Connection;
-use oauth_core::accounts::{is_valid_email, is_valid_username, USERNAME_MAX_CHARS};
+use oauth_core::accounts::{
+    is_valid_email, is_valid_username, password_problem, EMAIL_MAX_CHARS, USERNAME_MAX_CHARS,
+};
 use oauth_core::audit::{self, Event};
 use oauth_core::config::LoggingArgs;
 use oauth_core::scopes::ScopeSet;
@@ -16,8 +17,9 @@ use oauth_core::secrets::{
 };
 use oauth_core::time::now;
 use serde_json::json;
+use store::login_names::{self, LoginName, LoginNameClash};
 use store::models::NewUser;
-use store::StoreError;
+use store::users::UserWriteError;
 use store::{groups, users, DbConnection};
 
 use crate::clean_up::clear_dead_rows;
@@ -220,11 +222,13 @@ fn create_user(
             args.username
         );
     }
-    if !args.email.is_empty() && !is_valid_email(&args.email) {
+    let email_ok = is_valid_email(&args.email) && args.email.chars().count() <= EMAIL_MAX_CHARS;
+    if !args.email.is_empty() && !email_ok {
         anyhow::bail!("invalid e-mail address {:?}", args.email);
     }
-    if users::find_by_username(conn, &args.username)?.is_some() {
-        anyhow::bail!("a user named {} already exists", args.username);
+    // Checked before the password prompt, and again when the user is written.
+    if let Some(clash) = login_names::clash(conn, None, Some(&args.username), Some(&args.email))? {
+        return Err(login_name_taken(clash, &args));
     }
     let mut group_ids = Vec::new();
     for name in &args.groups {
@@ -236,31 +240,39 @@ fn create_user(
         }
     }
     let password = read_password(args.password_stdin)?;
+    if let Some(problem) = password_problem(&password) {
+        anyhow::bail!("invalid password: {problem}");
+    }
     let password_hash = PasswordHasher::new(settings.bcrypt_cost)?.hash(&password)?;
-    let user = conn.transaction::<_, StoreError, _>(|conn| {
-        let user = users::create(
-            conn,
-            &NewUser {
-                username: args.username.clone(),
-                email: args.email.clone(),
-                first_name: String::new(),
-                last_name: String::new(),
-                password_hash,
-                is_active: true,
-                is_superuser: args.superuser,
-                date_joined: now(),
-            },
-        )?;
-        for group_id in &group_ids {
-            users::add_to_group(conn, user.id, *group_id)?;
-        }
-        Ok(user)
-    });
-    let user = user.map_err(|e| {
-        e.on_unique_violation(|| anyhow::anyhow!("a user named {} already exists", args.username))
+    let new = NewUser {
+        username: args.username.clone(),
+        email: args.email.clone(),
+        first_name: String::new(),
+        last_name: String::new(),
+        password_hash,
+        is_active: true,
+        is_superuser: args.superuser,
+        date_joined: now(),
+    };
+    let user = users::create_in_groups(conn, &new, &group_ids).map_err(|e| match e {
+        UserWriteError::Clash(clash) => login_name_taken(clash, &args),
+        UserWriteError::Store(e) => e.into(),
     })?;
     println!("created user {} (id {})", user.username, user.id);
     Ok(())
+}
+
+fn login_name_taken(clash: LoginNameClash, args: &CreateUser) -> anyhow::Error {
+    match clash.taken.first() {
+        Some(LoginName::Email) => anyhow::anyhow!(
+            "a user with the e-mail address {} (or named so) already exists",
+            args.email
+        ),
+        _ => anyhow::anyhow!(
+            "a user named {} (or with that e-mail address) already exists",
+            args.username
+        ),
+    }
 }
 
 fn parse_grants(raw: &str) -> anyhow::Result<String> {

@@ -293,6 +293,9 @@ on_both_backends!(
     create_user_refuses_an_unknown_group_and_creates_nothing,
     create_user_refuses_an_invalid_username_and_creates_nothing,
     create_user_refuses_empty_stdin_and_creates_nothing,
+    create_user_refuses_an_email_past_254_characters_and_creates_nothing,
+    create_user_refuses_a_password_outside_the_rule_and_creates_nothing,
+    create_user_refuses_a_login_name_another_account_answers_to,
     create_client_prints_two_lines_and_stores_only_a_hash_of_the_secret,
     create_client_with_json_prints_one_object,
     a_public_client_gets_no_secret_line,
@@ -414,7 +417,7 @@ fn create_user_refuses_a_duplicate_username_and_keeps_the_first(cli: Cli) {
         &["create-user", "--username", "tue", "--password-stdin"],
         "another password\n",
     )
-    .fails_with("a user named tue already exists");
+    .fails_with("a user named tue (or with that e-mail address) already exists");
     let after = users::find_by_username(&mut cli.conn(), "tue")
         .unwrap()
         .unwrap();
@@ -456,6 +459,28 @@ fn create_user_refuses_an_invalid_username_and_creates_nothing(cli: Cli) {
     assert_eq!(count, 0);
 }
 
+fn create_user_refuses_an_email_past_254_characters_and_creates_nothing(cli: Cli) {
+    // Every part within its own limit, the whole past 254.
+    let label = "b".repeat(63);
+    let too_long = format!("{}@{label}.{label}.{label}.com", "a".repeat(64));
+    assert_eq!(too_long.len(), 260);
+    cli.run_stdin(
+        &[
+            "create-user",
+            "--username",
+            "tue",
+            "--email",
+            &too_long,
+            "--password-stdin",
+        ],
+        "long enough\n",
+    )
+    .fails_with("invalid e-mail address");
+    assert!(users::find_by_username(&mut cli.conn(), "tue")
+        .unwrap()
+        .is_none());
+}
+
 fn create_user_refuses_empty_stdin_and_creates_nothing(cli: Cli) {
     for input in ["", "\n"] {
         cli.run_stdin(
@@ -470,6 +495,68 @@ fn create_user_refuses_empty_stdin_and_creates_nothing(cli: Cli) {
     assert!(users::find_by_username(&mut cli.conn(), "tue")
         .unwrap()
         .is_none());
+}
+
+fn create_user_refuses_a_login_name_another_account_answers_to(cli: Cli) {
+    cli.create_user("tue", &["--email", "Tue@Example.com"]);
+    cli.create_user("dave@example.org", &[]);
+    let create = |username: &str, email: &str| {
+        cli.run_stdin(
+            &[
+                "create-user",
+                "--username",
+                username,
+                "--email",
+                email,
+                "--password-stdin",
+            ],
+            "long enough\n",
+        )
+    };
+    create("tue@example.com", "").fails_with("a user named tue@example.com");
+    create("ann", "TUE@example.com").fails_with("e-mail address TUE@example.com");
+    create("ann", "Dave@Example.org").fails_with("e-mail address Dave@Example.org");
+    let count: i64 = schema::users::table
+        .count()
+        .get_result(&mut cli.conn())
+        .unwrap();
+    assert_eq!(count, 2);
+    // Usernames differ by case; blank e-mails never clash.
+    create("Tue", "").ok();
+    create("ann", "").ok();
+}
+
+fn create_user_refuses_a_password_outside_the_rule_and_creates_nothing(cli: Cli) {
+    let past_72 = format!("{}abc", "é".repeat(35));
+    for (password, problem) in [
+        ("1234567", "too short"),
+        ("ééééééé", "too short"),
+        (past_72.as_str(), "too long"),
+        (&"x".repeat(73), "too long"),
+    ] {
+        cli.run_stdin(
+            &["create-user", "--username", "tue", "--password-stdin"],
+            &format!("{password}\n"),
+        )
+        .fails_with(problem);
+    }
+    let count: i64 = schema::users::table
+        .count()
+        .get_result(&mut cli.conn())
+        .unwrap();
+    assert_eq!(count, 0);
+    let exactly_72 = format!("{}ab", "é".repeat(35));
+    cli.run_stdin(
+        &["create-user", "--username", "tue", "--password-stdin"],
+        &format!("{exactly_72}\n"),
+    )
+    .ok();
+    let tue = users::find_by_username(&mut cli.conn(), "tue")
+        .unwrap()
+        .unwrap();
+    assert!(PasswordHasher::new(4)
+        .unwrap()
+        .verify(&exactly_72, Some(&tue.password_hash)));
 }
 
 const DEMO_SCOPES: &str = "read write groups albums music:read music:write";

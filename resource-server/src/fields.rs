@@ -30,8 +30,13 @@ pub enum TextFormat {
     Username,
     /// Django's EmailValidator, unless the text is blank.
     Email,
-    /// Taken on writes and never shown back.
+    /// A new password: taken on writes and never shown back, and measured by
+    /// [`password_problem`] (at least so many characters, at most so many bytes) instead of by
+    /// `max_chars` alone.
     Password,
+    /// The password a user has now, checked against its hash: taken on writes and never shown
+    /// back, and held to no rule for new passwords, which it may predate.
+    CurrentPassword,
 }
 
 impl Text {
@@ -74,10 +79,22 @@ impl Text {
         }
     }
 
-    pub const fn password(self) -> Self {
+    /// A new password. `max_chars` is bcrypt's limit in bytes, which no longer text can meet;
+    /// the check itself counts bytes.
+    pub const fn new_password() -> Self {
         Self {
+            max_chars: PASSWORD_MAX_BYTES,
+            allow_blank: false,
+            trim: false,
             format: TextFormat::Password,
-            ..self
+        }
+    }
+
+    /// A password to check against the stored hash: none longer than bcrypt's limit can match.
+    pub const fn current_password() -> Self {
+        Self {
+            format: TextFormat::CurrentPassword,
+            ..Self::new_password()
         }
     }
 }
@@ -235,7 +252,12 @@ impl<'a> Fields<'a> {
             self.error(field, "This field may not be blank.");
             return None;
         }
-        if text.chars().count() > rule.max_chars {
+        if rule.format == TextFormat::Password {
+            if let Some(problem) = password_problem(&text) {
+                self.error(field, problem);
+                return None;
+            }
+        } else if text.chars().count() > rule.max_chars {
             self.error(
                 field,
                 format!(
@@ -395,7 +417,9 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, m.parse().ok()?, d.parse().ok()?)
 }
 
-pub use oauth_core::accounts::{is_valid_email, is_valid_username, INVALID_USERNAME};
+pub use oauth_core::accounts::{
+    is_valid_email, is_valid_username, password_problem, INVALID_USERNAME, PASSWORD_MAX_BYTES,
+};
 
 pub const INVALID_EMAIL: &str = "Enter a valid email address.";
 
@@ -479,6 +503,34 @@ mod tests {
         assert_eq!(
             e["f"],
             vec!["Ensure this field has no more than 5 characters."]
+        );
+        assert_eq!(e.len(), 3);
+    }
+
+    #[test]
+    fn a_new_password_is_held_to_the_account_rule_and_a_current_one_only_to_its_length() {
+        let long = "é".repeat(37);
+        let data = map(
+            json!({"a": "  short", "b": "  eight  ", "c": long, "d": "x", "e": "x".repeat(73)}),
+        );
+        let mut f = Fields::new(&data, false);
+        assert_eq!(f.text("a", true, Text::new_password()), None);
+        assert_eq!(
+            f.text("b", true, Text::new_password()).as_deref(),
+            Some("  eight  ")
+        );
+        assert_eq!(f.text("c", true, Text::new_password()), None);
+        assert_eq!(
+            f.text("d", true, Text::current_password()).as_deref(),
+            Some("x")
+        );
+        f.text("e", true, Text::current_password());
+        let e = errors(f);
+        assert_eq!(e["a"], vec![oauth_core::accounts::PASSWORD_TOO_SHORT]);
+        assert_eq!(e["c"], vec![oauth_core::accounts::PASSWORD_TOO_LONG]);
+        assert_eq!(
+            e["e"],
+            vec!["Ensure this field has no more than 72 characters."]
         );
         assert_eq!(e.len(), 3);
     }

@@ -14,6 +14,7 @@ use utoipa::{PartialSchema, ToSchema};
 use crate::body::Body;
 use crate::error::ApiError;
 use crate::fields::{Date, Field, Fields, Integer, PrimaryKey, Text, TextFormat};
+use oauth_core::accounts::PASSWORD_MIN_CHARS;
 
 /// No NUL character ("Null characters are not allowed.").
 pub const NO_NUL: &str = "^[^\\u0000]*$";
@@ -22,6 +23,10 @@ pub const NO_NUL: &str = "^[^\\u0000]*$";
 const NOT_BLANK: &str = "^[^\\u0000]*\\S[^\\u0000]*$";
 /// An untrimmed required text (a password): any character but NUL, at least one.
 const NOT_EMPTY: &str = "^[^\\u0000]+$";
+const NEW_PASSWORD: &str = "At least 8 characters and at most 72 bytes in UTF-8 (bcrypt's \
+    limit: a longer password is refused, never truncated). Kept exactly as sent, spaces included.";
+const CURRENT_PASSWORD: &str = "The user's password now. Required with `password` when users \
+    change their own password; not needed when a holder of `change_user` sets someone else's.";
 /// Django's username charset; `\w` alone would be ASCII in ECMA-262, which is all a pattern can
 /// state.
 const USERNAME: &str = "^[\\w.@+-]+$";
@@ -55,16 +60,26 @@ impl RuleSchema for Text {
                 any_of.into()
             }
             TextFormat::Username => string.pattern(Some(USERNAME)).into(),
-            TextFormat::Free | TextFormat::Password => {
+            // maxLength counts characters; the limit is in bytes, so it is only described.
+            TextFormat::Password => ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(PASSWORD_MIN_CHARS))
+                .pattern(Some(NOT_EMPTY))
+                .write_only(Some(true))
+                .description(Some(NEW_PASSWORD))
+                .into(),
+            TextFormat::CurrentPassword => string
+                .pattern(Some(NOT_EMPTY))
+                .write_only(Some(true))
+                .description(Some(CURRENT_PASSWORD))
+                .into(),
+            TextFormat::Free => {
                 let pattern = match (self.allow_blank, self.trim) {
                     (true, _) => NO_NUL,
                     (false, true) => NOT_BLANK,
                     (false, false) => NOT_EMPTY,
                 };
-                string
-                    .pattern(Some(pattern))
-                    .write_only((self.format == TextFormat::Password).then_some(true))
-                    .into()
+                string.pattern(Some(pattern)).into()
             }
         }
     }
@@ -311,6 +326,14 @@ mod tests {
                 assert_eq!(at(max + 1), vec![too_long.clone()], "{name}.{field}");
                 assert!(!at(max).contains(&too_long), "{name}.{field}");
             }
+            if let Some(min) = property["minLength"].as_u64().filter(|min| *min > 1) {
+                let at = |len: u64| {
+                    let text = "a".repeat(usize::try_from(len).unwrap());
+                    errors::<T>(json!({ field: text }), true).contains_key(field)
+                };
+                assert!(at(min - 1), "{name}.{field}: shorter than minLength");
+                assert!(!at(min), "{name}.{field}: exactly minLength");
+            }
             if let Some(max) = property["maximum"].as_i64() {
                 let above = errors::<T>(json!({ field: max + 1 }), true);
                 assert_eq!(
@@ -361,9 +384,14 @@ mod tests {
             json!({"type": "string", "maxLength": 150, "pattern": NO_NUL})
         );
         assert_eq!(
-            value(Text::required(128).untrimmed().password().schema()),
-            json!({"type": "string", "minLength": 1, "maxLength": 128, "pattern": NOT_EMPTY,
-                "writeOnly": true})
+            value(Text::new_password().schema()),
+            json!({"type": "string", "minLength": 8, "pattern": NOT_EMPTY,
+                "writeOnly": true, "description": NEW_PASSWORD})
+        );
+        assert_eq!(
+            value(Text::current_password().schema()),
+            json!({"type": "string", "minLength": 1, "maxLength": 72, "pattern": NOT_EMPTY,
+                "writeOnly": true, "description": CURRENT_PASSWORD})
         );
         assert_eq!(
             value(Text::required(150).username().schema()),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use auth_store::models::Application;
 use auth_store::tokens;
 use diesel::Connection;
+use oauth_core::accounts::LOGIN_MAX_CHARS;
 use oauth_core::audit::{self, Event};
 use oauth_core::scopes::ScopeSet;
 use oauth_core::wire::TokenResponse;
@@ -87,7 +88,12 @@ pub async fn issue(
         .run(move |conn| -> Result<_, OAuthError> {
             let app = authorize_client(&s, conn, client.as_ref(), GRANT_TYPE)?;
             let scope = resolve_scope(&s, &app, scope.as_deref())?;
-            let user = users::find_by_login(conn, &login)?;
+            // No username or e-mail is that long, so such a login is just a wrong one.
+            let user = if login.chars().count() > LOGIN_MAX_CHARS {
+                None
+            } else {
+                users::find_by_login(conn, &login)?
+            };
             let throttle_key = account_key(user.as_ref(), &login);
             // The attempt counts as a failure until it succeeds: recording it before the check
             // means parallel guesses cannot all slip in under the limit.

@@ -289,6 +289,233 @@ async fn a_body_that_stops_arriving_is_refused_after_a_bounded_wait(db: TestData
     assert_eq!(row_counts(&app.pool), before);
 }
 
+/// What a wrong password gets: a login nobody can have must get the very same answer.
+async fn bad_credentials_answer(app: &TestApp, login: &str) -> (StatusCode, Value) {
+    let res = app
+        .token(
+            &app.demo,
+            &[
+                ("grant_type", "password"),
+                ("username", login),
+                ("password", "wrong password"),
+            ],
+        )
+        .await;
+    (res.status(), res.json().await.unwrap())
+}
+
+async fn a_login_past_254_characters_is_invalid_grant_and_keys_a_bounded_row(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let before = row_counts(&app.pool);
+    let wrong = bad_credentials_answer(&app, "tue").await;
+    assert_eq!(wrong.0, StatusCode::BAD_REQUEST);
+    assert_eq!(wrong.1["error"], "invalid_grant");
+    let email_shaped = format!("{}@{}.com", "a".repeat(64), "b".repeat(300));
+    for login in [
+        "u".repeat(254),
+        "u".repeat(255),
+        "u".repeat(400),
+        "é".repeat(300),
+        email_shaped,
+        "u".repeat(10_000),
+    ] {
+        assert_eq!(
+            bad_credentials_answer(&app, &login).await,
+            wrong,
+            "{} characters",
+            login.chars().count()
+        );
+    }
+    // Unknown logins are counted under a hash of fixed length, never the login itself.
+    use auth_store::schema::login_failures;
+    use diesel::prelude::*;
+    let accounts: Vec<String> = login_failures::table
+        .select(login_failures::account)
+        .load(&mut app.pool.get().unwrap())
+        .unwrap();
+    assert_eq!(accounts.len(), 7);
+    assert!(accounts.iter().all(|a| a.len() <= 70), "{accounts:?}");
+    assert_eq!(row_counts(&app.pool), before);
+}
+
+/// One request of the hostile-length test: where, as which client, with what, and the contract's
+/// answer (status, and the `error` code when it is an error).
+struct Probe {
+    path: &'static str,
+    client: Option<Client>,
+    params: Vec<(&'static str, String)>,
+    status: StatusCode,
+    error: Option<&'static str>,
+}
+
+async fn ten_thousand_characters_in_any_parameter_get_the_contracts_answer(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let tokens = app.password_tokens("read").await;
+    let before = row_counts(&app.pool);
+    let huge = "a".repeat(10_000);
+    let secret = app.demo.secret.clone().unwrap();
+    let password_grant = |field: &'static str| {
+        let mut params = vec![
+            ("grant_type", "password".to_string()),
+            ("username", "tue".to_string()),
+            ("password", PASSWORD.to_string()),
+            ("scope", "read".to_string()),
+        ];
+        params.retain(|(name, _)| *name != field);
+        params.push((field, huge.clone()));
+        params
+    };
+    let bad_request = StatusCode::BAD_REQUEST;
+    let probe = |path, client: Option<&Client>, params, status, error| Probe {
+        path,
+        client: client.cloned(),
+        params,
+        status,
+        error,
+    };
+    let probes = [
+        probe(
+            "/o/token/",
+            Some(&app.demo),
+            password_grant("username"),
+            bad_request,
+            Some("invalid_grant"),
+        ),
+        probe(
+            "/o/token/",
+            Some(&app.demo),
+            password_grant("password"),
+            bad_request,
+            Some("invalid_grant"),
+        ),
+        probe(
+            "/o/token/",
+            Some(&app.demo),
+            password_grant("scope"),
+            bad_request,
+            Some("invalid_scope"),
+        ),
+        probe(
+            "/o/token/",
+            Some(&app.demo),
+            password_grant("grant_type"),
+            bad_request,
+            Some("unsupported_grant_type"),
+        ),
+        probe(
+            "/o/token/",
+            Some(&app.demo),
+            vec![
+                ("grant_type", "refresh_token".into()),
+                ("refresh_token", huge.clone()),
+            ],
+            bad_request,
+            Some("invalid_grant"),
+        ),
+        probe(
+            "/o/token/",
+            None,
+            vec![
+                ("grant_type", "client_credentials".into()),
+                ("client_id", huge.clone()),
+                ("client_secret", secret.clone()),
+            ],
+            StatusCode::UNAUTHORIZED,
+            Some("invalid_client"),
+        ),
+        probe(
+            "/o/token/",
+            None,
+            vec![
+                ("grant_type", "client_credentials".into()),
+                ("client_id", "demo".into()),
+                ("client_secret", huge.clone()),
+            ],
+            StatusCode::UNAUTHORIZED,
+            Some("invalid_client"),
+        ),
+        probe(
+            "/o/token/",
+            None,
+            vec![
+                ("grant_type", "password".into()),
+                ("client_id", huge.clone()),
+                ("username", "tue".into()),
+                ("password", PASSWORD.into()),
+            ],
+            StatusCode::UNAUTHORIZED,
+            Some("invalid_client"),
+        ),
+        probe(
+            "/o/introspect/",
+            Some(&app.introspector),
+            vec![("token", huge.clone())],
+            StatusCode::OK,
+            None,
+        ),
+        probe(
+            "/o/introspect/",
+            Some(&app.introspector),
+            vec![("token", "x".into()), ("token_type_hint", huge.clone())],
+            StatusCode::OK,
+            None,
+        ),
+        probe(
+            "/o/introspect/",
+            None,
+            vec![
+                ("token", "x".into()),
+                ("client_id", huge.clone()),
+                ("client_secret", "x".into()),
+            ],
+            StatusCode::UNAUTHORIZED,
+            None,
+        ),
+        probe(
+            "/o/revoke_token/",
+            Some(&app.demo),
+            vec![("token", huge.clone())],
+            StatusCode::OK,
+            None,
+        ),
+        probe(
+            "/o/revoke_token/",
+            Some(&app.demo),
+            vec![("token", "x".into()), ("token_type_hint", huge.clone())],
+            StatusCode::OK,
+            None,
+        ),
+        probe(
+            "/o/revoke_token/",
+            None,
+            vec![
+                ("token", "x".into()),
+                ("client_id", huge.clone()),
+                ("client_secret", "x".into()),
+            ],
+            StatusCode::UNAUTHORIZED,
+            Some("invalid_client"),
+        ),
+    ];
+    for (i, p) in probes.iter().enumerate() {
+        let params: Vec<(&str, &str)> = p.params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let res = app.post_form(p.path, p.client.as_ref(), &params).await;
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        assert_eq!(status, p.status, "probe {i} at {}: {text}", p.path);
+        if let Some(error) = p.error {
+            let body: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(body["error"], error, "probe {i} at {}", p.path);
+        }
+    }
+    // The tokens issued before are untouched, and nothing was written.
+    assert!(
+        app.is_active(tokens["access_token"].as_str().unwrap())
+            .await
+    );
+    assert_eq!(row_counts(&app.pool), before);
+}
+
 fn base64_basic(id: &str, secret: &str) -> String {
     use base64::Engine;
     format!(
@@ -298,6 +525,8 @@ fn base64_basic(id: &str, secret: &str) -> String {
 }
 
 on_both_backends!(
+    a_login_past_254_characters_is_invalid_grant_and_keys_a_bounded_row,
+    ten_thousand_characters_in_any_parameter_get_the_contracts_answer,
     nul_bytes_in_any_parameter_are_invalid_request_and_store_nothing,
     a_nul_byte_in_basic_credentials_is_invalid_client,
     sql_looking_values_are_only_wrong_credentials,

@@ -156,7 +156,44 @@ async fn client_credentials_issue_no_refresh_token_and_no_user(db: TestDatabase)
     assert!(info.get("username").is_none() && info.get("sub").is_none());
 }
 
+async fn a_password_past_72_bytes_never_matches_even_when_its_first_72_do(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let exactly_72 = format!("{}{}", "é".repeat(35), "ab");
+    {
+        let mut conn = app.pool.get().unwrap();
+        test_support::seed::user("long")
+            .password(&exactly_72)
+            .create(&mut conn);
+    }
+    let grant = |password: String| {
+        let app = &app;
+        async move {
+            app.token(
+                &app.demo,
+                &[
+                    ("grant_type", "password"),
+                    ("username", "long"),
+                    ("password", &password),
+                ],
+            )
+            .await
+        }
+    };
+    // bcrypt reads 72 bytes: a truncating check would let both of these in.
+    for longer in [
+        format!("{exactly_72}c"),
+        format!("{exactly_72}{}", "c".repeat(500)),
+    ] {
+        assert_eq!(
+            oauth_error(grant(longer).await).await,
+            (StatusCode::BAD_REQUEST, "invalid_grant".into())
+        );
+    }
+    assert_eq!(grant(exactly_72).await.status(), StatusCode::OK);
+}
+
 on_both_backends!(
+    a_password_past_72_bytes_never_matches_even_when_its_first_72_do,
     a_password_grant_issues_a_bearer_and_a_refresh_token_that_are_never_cached,
     the_database_keeps_only_hashes_of_tokens,
     a_user_may_log_in_with_their_email_in_any_case,

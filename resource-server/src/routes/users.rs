@@ -2,11 +2,12 @@
 
 use crate::error::ApiError;
 use actix_web::{web, HttpRequest, HttpResponse};
+use oauth_core::audit::{self, Event};
 use oauth_core::secrets::PasswordHasher;
 use serde::Serialize;
 use store::models::{NewUser, User, UserChanges};
-use store::users::{self, UserFilter};
-use store::{Database, StoreError};
+use store::users::{self, LoginName, UserFilter, UserWriteError};
+use store::Database;
 use utoipa::openapi::schema::Schema;
 use utoipa::ToSchema;
 
@@ -14,22 +15,27 @@ use super::{object_id, optional_filter};
 use crate::body::Body;
 use crate::database::{read, run};
 use crate::enforcement::require_permission;
-use oauth_core::accounts::USERNAME_MAX_CHARS;
+use oauth_core::accounts::{EMAIL_MAX_CHARS, USERNAME_MAX_CHARS};
 
-use crate::fields::{Field, Fields, Text};
+use crate::fields::{Field, Fields, Text, REQUIRED};
 use crate::pagination::{list_page, query_pairs};
 use crate::principal::Principal;
 use crate::schema::{input_body_schema, stored, FieldSchema, InputBody};
 
 const USERNAME: Field<Text> =
     Field::required("username", Text::required(USERNAME_MAX_CHARS).username());
-/// Django's password column holds 128 characters; bcrypt reads the first 72 bytes.
-const PASSWORD: Field<Text> =
-    Field::required("password", Text::required(128).untrimmed().password());
-const EMAIL: Field<Text> = Field::optional("email", Text::blank_ok(254).email());
+const PASSWORD: Field<Text> = Field::required("password", Text::new_password());
+/// What users changing their own password send as well, so that a stolen token alone cannot
+/// take the account over.
+const CURRENT_PASSWORD: Field<Text> = Field::optional("current_password", Text::current_password());
+const EMAIL: Field<Text> = Field::optional("email", Text::blank_ok(EMAIL_MAX_CHARS).email());
 const FIRST_NAME: Field<Text> = Field::optional("first_name", Text::blank_ok(150));
 const LAST_NAME: Field<Text> = Field::optional("last_name", Text::blank_ok(150));
 const USERNAME_TAKEN: &str = "A user with that username already exists.";
+const EMAIL_TAKEN: &str = "A user with that email already exists.";
+/// Django's PasswordChangeForm message.
+const CURRENT_PASSWORD_WRONG: &str =
+    "Your old password was entered incorrectly. Please enter it again.";
 
 /// The exact-match filters of the user list.
 const BY_USERNAME: &str = "username";
@@ -120,15 +126,29 @@ impl InputBody for UserCreate {
     }
 }
 
-/// What PATCH /users/{id}/ takes: a create's fields, each left as it is when left out.
+/// What PATCH /users/{id}/ takes: a create's fields, each left as it is when left out, and the
+/// current password, which users changing their own password must give.
 #[derive(Debug)]
-pub struct UserUpdate(UserCreate);
+pub struct UserUpdate {
+    fields: UserCreate,
+    current_password: Option<String>,
+}
 
 impl InputBody for UserUpdate {
-    const FIELDS: &'static [&'static dyn FieldSchema] = UserCreate::FIELDS;
+    const FIELDS: &'static [&'static dyn FieldSchema] = &[
+        &USERNAME,
+        &PASSWORD,
+        &CURRENT_PASSWORD,
+        &EMAIL,
+        &FIRST_NAME,
+        &LAST_NAME,
+    ];
 
     fn read(f: &mut Fields<'_>) -> Self {
-        Self(UserCreate::read(f))
+        Self {
+            fields: UserCreate::read(f),
+            current_password: CURRENT_PASSWORD.read(f),
+        }
     }
 }
 
@@ -149,8 +169,58 @@ async fn hash_password(
     Ok(Some(hash))
 }
 
-fn username_taken(e: StoreError) -> ApiError {
-    e.on_unique_violation(|| ApiError::field(USERNAME.name(), USERNAME_TAKEN))
+/// Users changing their own password prove they know the current one: missing or wrong, it is
+/// an error on `current_password`. bcrypt runs on the blocking pool.
+async fn check_current_password(
+    hasher: &web::Data<PasswordHasher>,
+    given: Option<String>,
+    stored_hash: String,
+) -> Result<(), ApiError> {
+    let Some(given) = given else {
+        return Err(ApiError::field(CURRENT_PASSWORD.name(), REQUIRED));
+    };
+    let hasher = hasher.clone();
+    let matches = web::block(move || hasher.verify(&given, Some(&stored_hash)))
+        .await
+        .map_err(|_| anyhow::anyhow!("the password check task was cancelled"))?;
+    if matches {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            CURRENT_PASSWORD.name(),
+            CURRENT_PASSWORD_WRONG,
+        ))
+    }
+}
+
+/// A password set by its owner is a change; set by someone else, a reset.
+fn password_change_record(user_id: i32, actor: Option<i32>) -> audit::Record {
+    let event = if actor == Some(user_id) {
+        Event::PasswordChanged
+    } else {
+        Event::PasswordReset
+    };
+    audit::record(event)
+        .field("user_id", user_id)
+        .optional("by", actor)
+}
+
+/// A login name another account answers to is an error on the field that set it.
+fn login_name_taken(e: UserWriteError) -> ApiError {
+    match e {
+        UserWriteError::Clash(clash) => ApiError::Validation(
+            clash
+                .taken
+                .iter()
+                .map(|name| match name {
+                    LoginName::Username => (USERNAME.name(), USERNAME_TAKEN),
+                    LoginName::Email => (EMAIL.name(), EMAIL_TAKEN),
+                })
+                .map(|(field, message)| (field.to_string(), vec![message.to_string()]))
+                .collect(),
+        ),
+        UserWriteError::Store(e) => e.into(),
+    }
 }
 
 pub async fn create_user(
@@ -173,7 +243,7 @@ pub async fn create_user(
         date_joined: oauth_core::time::now(),
     };
     let user = run(&pool, move |conn| {
-        users::create(conn, &new).map_err(username_taken)
+        users::create(conn, &new).map_err(login_name_taken)
     })
     .await?;
     Ok(HttpResponse::Created().json(UserBody::from(user)))
@@ -192,7 +262,7 @@ pub async fn get_user(
 
 /// Only the user themselves, or a holder of `change_user`, may change a user. As in Django REST
 /// framework the object is looked up first (404), then this rule applies (403), then the body
-/// is validated (400).
+/// is validated (400), and users setting their own password must give the current one (400).
 pub async fn update_user(
     principal: Principal,
     pool: web::Data<Database>,
@@ -201,15 +271,22 @@ pub async fn update_user(
     body: Body,
 ) -> actix_web::Result<HttpResponse> {
     let id = object_id(&id)?;
-    run(&pool, move |conn| {
-        users::find(conn, id)?.ok_or(ApiError::NotFound)?;
-        Ok(())
+    let stored = run(&pool, move |conn| {
+        users::find(conn, id)?.ok_or(ApiError::NotFound)
     })
     .await?;
-    if principal.user_id() != Some(id) {
-        require_permission(&pool, principal.user_id(), "change_user".into()).await?;
+    let actor = principal.user_id();
+    if actor != Some(id) {
+        require_permission(&pool, actor, "change_user".into()).await?;
     }
-    let UserUpdate(input) = UserUpdate::validate(&body, true)?;
+    let UserUpdate {
+        fields: input,
+        current_password,
+    } = UserUpdate::validate(&body, true)?;
+    let sets_password = input.password.is_some();
+    if sets_password && actor == Some(id) {
+        check_current_password(&hasher, current_password, stored.password_hash).await?;
+    }
     let changes = UserChanges {
         username: input.username,
         email: input.email,
@@ -218,10 +295,13 @@ pub async fn update_user(
         password_hash: hash_password(&hasher, input.password).await?,
     };
     let user = run(&pool, move |conn| {
-        users::update(conn, id, &changes).map_err(username_taken)
+        users::update(conn, id, &changes).map_err(login_name_taken)
     })
     .await?
     .ok_or(ApiError::NotFound)?;
+    if sets_password {
+        password_change_record(id, actor).emit();
+    }
     Ok(HttpResponse::Ok().json(UserBody::from(user)))
 }
 
@@ -236,5 +316,22 @@ pub async fn delete_user(
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::NotFound.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_set_by_its_owner_is_a_change_and_by_another_a_reset() {
+        assert_eq!(
+            password_change_record(3, Some(3)).line(),
+            "event=password.change user_id=3 by=3"
+        );
+        assert_eq!(
+            password_change_record(3, Some(1)).line(),
+            "event=password.reset user_id=3 by=1"
+        );
     }
 }

@@ -337,7 +337,281 @@ async fn oversized_heads_and_raw_bytes_are_4xx_without_a_crash(db: TestDatabase)
     assert_eq!(res.status(), StatusCode::OK);
 }
 
+/// One write of the length test and what the contract says it gets: 2xx at the maximum, a 400
+/// on exactly that field one past it.
+struct Write {
+    method: Method,
+    path: String,
+    body: Value,
+    /// None: accepted; Some(field): refused with an error on that field alone.
+    refused_on: Option<&'static str>,
+}
+
+fn accepted(method: Method, path: &str, body: Value) -> Write {
+    Write {
+        method,
+        path: path.to_string(),
+        body,
+        refused_on: None,
+    }
+}
+
+fn refused(method: Method, path: &str, body: Value, field: &'static str) -> Write {
+    Write {
+        refused_on: Some(field),
+        ..accepted(method, path, body)
+    }
+}
+
+/// An e-mail address of exactly `len` characters, each part within its own limit; `domain_char`
+/// fills the last label, so that a multibyte one makes it longer in bytes than in characters.
+fn email_of(len: usize, domain_char: char) -> String {
+    let fixed = format!("{}@{}.{}.", "a".repeat(64), "b".repeat(63), "c".repeat(63));
+    let last_label = len - fixed.chars().count() - ".de".len();
+    format!(
+        "{fixed}{}.de",
+        std::iter::repeat_n(domain_char, last_label).collect::<String>()
+    )
+}
+
+async fn every_field_at_its_maximum_is_stored_and_one_past_is_refused_without_a_write(
+    db: TestDatabase,
+) {
+    let app = spawn_app(db).await;
+    app.grant(app.user_id, &["add_group", "change_user", "delete_user"]);
+    let token = app
+        .token("read write groups albums music:read music:write update")
+        .await;
+    let other = app.add_user("other", PASSWORD);
+    let album = app.create_album(&token, "Kept").await;
+    let album_id = album["id"].as_i64().unwrap();
+    let (_, _, song) = parts(
+        app.post_json(
+            "/songs/",
+            Some(&token),
+            &json!({"album": album_id, "title": "Kept", "duration_seconds": 1}),
+        )
+        .await,
+    )
+    .await;
+    let song_id = song["id"].as_i64().unwrap();
+    let user_path = format!("/users/{other}/");
+    let album_path = format!("/albums/{album_id}/");
+    let song_path = format!("/songs/{song_id}/");
+    let huge = "a".repeat(10_000);
+    let password_72 = format!("{}ab", "é".repeat(35));
+    let password_73 = format!("{password_72}c");
+    let new_user = |field: &str, value: &str| {
+        let mut body = json!({"username": "maxed", "password": "long enough"});
+        body[field] = json!(value);
+        body
+    };
+    let album_body = |name: &str| json!({"artist": app.user_id, "name": name, "release_date": "2021-06-15", "num_stars": 1});
+    let song_body = |title: &str| json!({"album": album_id, "title": title, "duration_seconds": 2});
+
+    let mut writes = Vec::new();
+    for (field, max, fill) in [
+        ("username", 150, 'u'),
+        ("username", 150, 'é'),
+        ("first_name", 150, 'f'),
+        ("first_name", 150, 'ü'),
+        ("last_name", 150, '€'),
+    ] {
+        let at: String = std::iter::repeat_n(fill, max).collect();
+        let past: String = std::iter::repeat_n(fill, max + 1).collect();
+        // The user created at the maximum is deleted again, so that its name is free.
+        writes.push(accepted(Method::POST, "/users/", new_user(field, &at)));
+        writes.push(accepted(Method::DELETE, "", json!(null)));
+        writes.push(accepted(Method::PATCH, &user_path, json!({ field: at })));
+        for too_long in [&past, &huge] {
+            writes.push(refused(
+                Method::POST,
+                "/users/",
+                new_user(field, too_long),
+                field,
+            ));
+            writes.push(refused(
+                Method::PATCH,
+                &user_path,
+                json!({ field: too_long }),
+                field,
+            ));
+        }
+    }
+    for fill in ['d', 'é'] {
+        writes.push(accepted(
+            Method::POST,
+            "/users/",
+            new_user("email", &email_of(254, fill)),
+        ));
+        writes.push(accepted(Method::DELETE, "", json!(null)));
+        writes.push(accepted(
+            Method::PATCH,
+            &user_path,
+            json!({"email": email_of(254, fill)}),
+        ));
+        for too_long in [email_of(255, fill), format!("{huge}@example.com")] {
+            writes.push(refused(
+                Method::POST,
+                "/users/",
+                new_user("email", &too_long),
+                "email",
+            ));
+            writes.push(refused(
+                Method::PATCH,
+                &user_path,
+                json!({"email": too_long}),
+                "email",
+            ));
+        }
+    }
+    for too_long in [&password_73, &"x".repeat(73), &huge] {
+        writes.push(refused(
+            Method::POST,
+            "/users/",
+            new_user("password", too_long),
+            "password",
+        ));
+        writes.push(refused(
+            Method::PATCH,
+            &user_path,
+            json!({"password": too_long}),
+            "password",
+        ));
+    }
+    writes.push(accepted(
+        Method::POST,
+        "/users/",
+        new_user("password", &password_72),
+    ));
+    writes.push(accepted(Method::DELETE, "", json!(null)));
+    writes.push(accepted(
+        Method::PATCH,
+        &user_path,
+        json!({"password": password_72}),
+    ));
+    writes.push(refused(
+        Method::PATCH,
+        &format!("/users/{}/", app.user_id),
+        json!({"password": "long enough", "current_password": huge}),
+        "current_password",
+    ));
+
+    let at_100 = "n".repeat(100);
+    let past_100 = "n".repeat(101);
+    let group = |name: &str| json!({ "name": name });
+    writes.push(accepted(Method::POST, "/groups/", group(&"g".repeat(150))));
+    writes.push(accepted(Method::POST, "/groups/", group(&"ß".repeat(150))));
+    for too_long in ["g".repeat(151), "ß".repeat(151), huge.clone()] {
+        writes.push(refused(Method::POST, "/groups/", group(&too_long), "name"));
+    }
+    for (at, past) in [
+        (at_100.clone(), past_100.clone()),
+        ("ō".repeat(100), "ō".repeat(101)),
+    ] {
+        writes.push(accepted(Method::POST, "/albums/", album_body(&at)));
+        writes.push(accepted(Method::PUT, &album_path, album_body(&at)));
+        writes.push(accepted(Method::PATCH, &album_path, json!({ "name": at })));
+        writes.push(accepted(Method::POST, "/songs/", song_body(&at)));
+        writes.push(accepted(Method::PUT, &song_path, song_body(&at)));
+        for too_long in [&past, &huge] {
+            writes.push(refused(
+                Method::POST,
+                "/albums/",
+                album_body(too_long),
+                "name",
+            ));
+            writes.push(refused(
+                Method::POST,
+                "/create/album/",
+                album_body(too_long),
+                "name",
+            ));
+            writes.push(refused(
+                Method::PUT,
+                &album_path,
+                album_body(too_long),
+                "name",
+            ));
+            writes.push(refused(
+                Method::PATCH,
+                &album_path,
+                json!({ "name": too_long }),
+                "name",
+            ));
+            writes.push(refused(
+                Method::PATCH,
+                &format!("/update/album/{album_id}/"),
+                json!({ "name": too_long }),
+                "name",
+            ));
+            writes.push(refused(
+                Method::POST,
+                "/songs/",
+                song_body(too_long),
+                "title",
+            ));
+            writes.push(refused(
+                Method::PUT,
+                &song_path,
+                song_body(too_long),
+                "title",
+            ));
+        }
+    }
+
+    let snapshot = |app: &TestApp| {
+        let mut conn = app.pool.get().unwrap();
+        let user = store::users::find(&mut conn, other).unwrap().unwrap();
+        let album = store::music::find_album(&mut conn, album_id as i32).unwrap();
+        let song = store::music::find_song(&mut conn, song_id as i32).unwrap();
+        format!("{user:?} {album:?} {song:?}")
+    };
+    let mut last_created = None;
+    for (i, write) in writes.into_iter().enumerate() {
+        let (rows, state) = (row_counts(&app.pool), snapshot(&app));
+        let path = if write.method == Method::DELETE {
+            // Undoes the user the previous write created.
+            format!("/users/{}/", last_created.take().expect("a user to delete"))
+        } else {
+            write.path.clone()
+        };
+        let res = app
+            .send_json(write.method.clone(), &path, Some(&token), &write.body)
+            .await;
+        let (status, _, body) = parts(res).await;
+        let what = format!("write {i}: {} {path}", write.method);
+        match write.refused_on {
+            None => {
+                assert!(status.is_success(), "{what}: {status} {body}");
+                if write.method == Method::POST && path == "/users/" {
+                    last_created = body["id"].as_i64();
+                }
+            }
+            Some(field) => {
+                assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: {body}");
+                let fields: Vec<&String> = body.as_object().unwrap().keys().collect();
+                assert_eq!(fields, [field], "{what}: {body}");
+                assert_eq!(row_counts(&app.pool), rows, "{what}");
+                assert_eq!(snapshot(&app), state, "{what}");
+            }
+        }
+    }
+    // A filter of any length matches nothing.
+    let (status, _, body) = parts(
+        app.get(
+            &format!("/users/?username={huge}&email={huge}"),
+            Some(&token),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["count"], 0);
+}
+
 on_both_backends!(
+    every_field_at_its_maximum_is_stored_and_one_past_is_refused_without_a_write,
     sql_looking_filters_match_nothing_and_change_nothing,
     a_nul_byte_in_a_filter_is_a_field_error,
     sql_looking_usernames_are_refused_and_names_are_stored_verbatim,

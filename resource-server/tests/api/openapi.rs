@@ -91,7 +91,7 @@ async fn the_documented_username_limit_is_the_enforced_one(db: TestDatabase) {
         .post_json(
             "/users/",
             Some(&token),
-            &json!({"username": "u".repeat(max + 1), "password": "pw"}),
+            &json!({"username": "u".repeat(max + 1), "password": "pw-pw-pw-pw"}),
         )
         .await;
     assert_field_errors(
@@ -104,13 +104,55 @@ async fn the_documented_username_limit_is_the_enforced_one(db: TestDatabase) {
         .post_json(
             "/users/",
             Some(&token),
-            &json!({"username": "u".repeat(max), "password": "pw"}),
+            &json!({"username": "u".repeat(max), "password": "pw-pw-pw-pw"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+async fn the_documented_password_rule_is_the_enforced_one(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    let doc: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let password = &schemas["UserCreate"]["properties"]["password"];
+    let min = password["minLength"].as_u64().unwrap() as usize;
+    assert_eq!(min, 8);
+    assert_eq!(password["writeOnly"], true);
+    assert!(password["description"]
+        .as_str()
+        .unwrap()
+        .contains("72 bytes"));
+    // maxLength would count characters; the limit counts bytes.
+    assert!(password["maxLength"].is_null());
+    let current = &schemas["PatchedUserUpdate"]["properties"]["current_password"];
+    assert_eq!(current["writeOnly"], true);
+    assert!(current["description"]
+        .as_str()
+        .unwrap()
+        .contains("own password"));
+    assert!(schemas["UserCreate"]["properties"]["current_password"].is_null());
+
+    let token = app.token("write").await;
+    let res = app
+        .post_json(
+            "/users/",
+            Some(&token),
+            &json!({"username": "ann", "password": "p".repeat(min - 1)}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = app
+        .post_json(
+            "/users/",
+            Some(&token),
+            &json!({"username": "ann", "password": "p".repeat(min)}),
         )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
 }
 
 on_both_backends!(
+    the_documented_password_rule_is_the_enforced_one,
     the_openapi_document_states_each_operations_security,
     the_served_document_lists_every_mounted_route_with_its_policys_scopes,
     the_documented_username_limit_is_the_enforced_one,

@@ -1,7 +1,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use test_support::on_both_backends;
-use test_support::TestDatabase;
+use test_support::{row_counts, TestDatabase};
 
 use crate::helpers::*;
 
@@ -60,7 +60,7 @@ async fn a_taken_username_is_a_field_error(db: TestDatabase) {
         .post_json(
             "/users/",
             Some(&token),
-            &json!({"username": "tue", "password": "x"}),
+            &json!({"username": "tue", "password": "long enough"}),
         )
         .await;
     assert_field_errors(
@@ -119,6 +119,193 @@ async fn every_invalid_field_is_reported_at_once(db: TestDatabase) {
     .await;
 }
 
+/// The attack the rules stop: an account whose username is someone else's e-mail would be found
+/// first by that login, locking its owner out (and collecting their password guesses).
+async fn a_username_equal_to_someones_email_is_refused_and_the_email_still_logs_in(
+    db: TestDatabase,
+) {
+    let app = spawn_app(db).await;
+    let token = app.token("read write").await;
+    let mallory = app.add_user("mallory", PASSWORD);
+    app.grant(app.user_id, &["change_user"]);
+    let before = row_counts(&app.pool);
+    for victim_email in ["tue@example.com", "TUE@Example.com"] {
+        let res = app
+            .post_json(
+                "/users/",
+                Some(&token),
+                &json!({"username": victim_email, "password": "mallory's password"}),
+            )
+            .await;
+        assert_field_errors(
+            res,
+            json!({"username": ["A user with that username already exists."]}),
+        )
+        .await;
+        let res = app
+            .send_json(
+                Method::PATCH,
+                &format!("/users/{mallory}/"),
+                Some(&token),
+                &json!({"username": victim_email}),
+            )
+            .await;
+        assert_field_errors(
+            res,
+            json!({"username": ["A user with that username already exists."]}),
+        )
+        .await;
+    }
+    assert_eq!(row_counts(&app.pool), before);
+    let (_, _, shown) = parts(app.get(&format!("/users/{mallory}/"), Some(&token)).await).await;
+    assert_eq!(shown["username"], "mallory");
+    // tue logs in by e-mail, and the token is tue's: it may change tue.
+    let by_email = app
+        .token_for("Tue@Example.com", PASSWORD, "read write")
+        .await;
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &format!("/users/{}/", app.user_id),
+            Some(&by_email),
+            &json!({"first_name": "Tue"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+async fn an_email_another_account_answers_to_is_a_field_error(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    app.grant(app.user_id, &["change_user"]);
+    let token = app.token("read write").await;
+    let dave = app.add_user("dave@example.org", PASSWORD);
+    let email_taken = json!({"email": ["A user with that email already exists."]});
+    let before = row_counts(&app.pool);
+    // Another's e-mail or username, in any case; both fields at once are both reported.
+    for (username, email, expected) in [
+        ("ann", "TUE@example.com", email_taken.clone()),
+        ("ann", "Dave@Example.org", email_taken.clone()),
+        (
+            "dave@example.org",
+            "tue@example.com",
+            json!({"username": ["A user with that username already exists."],
+                "email": ["A user with that email already exists."]}),
+        ),
+    ] {
+        let res = app
+            .post_json(
+                "/users/",
+                Some(&token),
+                &json!({"username": username, "email": email, "password": "long enough"}),
+            )
+            .await;
+        assert_field_errors(res, expected).await;
+    }
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &format!("/users/{dave}/"),
+            Some(&token),
+            &json!({"email": "tue@EXAMPLE.com"}),
+        )
+        .await;
+    assert_field_errors(res, email_taken).await;
+    assert_eq!(row_counts(&app.pool), before);
+
+    // One's own values, in another case too, are no clash; blank e-mails never clash.
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &format!("/users/{}/", app.user_id),
+            Some(&token),
+            &json!({"username": "tue", "email": "Tue@Example.com"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &format!("/users/{dave}/"),
+            Some(&token),
+            &json!({"email": "DAVE@example.org"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    for name in ["ann", "bob"] {
+        let res = app
+            .post_json(
+                "/users/",
+                Some(&token),
+                &json!({"username": name, "email": "", "password": "long enough"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+}
+
+const TOO_SHORT: &str = "This password is too short. It must contain at least 8 characters.";
+const TOO_LONG: &str =
+    "This password is too long. It must be at most 72 bytes when encoded as UTF-8.";
+
+async fn a_new_password_needs_8_characters_and_at_most_72_bytes(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    app.grant(app.user_id, &["change_user"]);
+    let token = app.token("read write").await;
+    let other = app.add_user("other", PASSWORD);
+    let exactly_72 = format!("{}{}", "é".repeat(35), "ab");
+    let past_72 = format!("{}{}", "é".repeat(35), "abc");
+    for (password, problem) in [
+        ("1234567", TOO_SHORT),
+        ("ééééééé", TOO_SHORT),
+        (past_72.as_str(), TOO_LONG),
+        (&"x".repeat(73), TOO_LONG),
+        (&"x".repeat(1000), TOO_LONG),
+    ] {
+        let before = row_counts(&app.pool);
+        let res = app
+            .post_json(
+                "/users/",
+                Some(&token),
+                &json!({"username": "ann", "password": password}),
+            )
+            .await;
+        assert_field_errors(res, json!({ "password": [problem] })).await;
+        let res = app
+            .send_json(
+                Method::PATCH,
+                &format!("/users/{other}/"),
+                Some(&token),
+                &json!({"password": password}),
+            )
+            .await;
+        assert_field_errors(res, json!({ "password": [problem] })).await;
+        assert_eq!(row_counts(&app.pool), before);
+    }
+    // The old password still works: no refused PATCH changed it.
+    app.token_for("other", PASSWORD, "read").await;
+    for (name, password) in [("eight", "12345678"), ("multibyte", exactly_72.as_str())] {
+        let res = app
+            .post_json(
+                "/users/",
+                Some(&token),
+                &json!({"username": name, "password": password}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{name}");
+        app.token_for(name, password, "read").await;
+    }
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &format!("/users/{other}/"),
+            Some(&token),
+            &json!({"password": exactly_72}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.token_for("other", &exactly_72, "read").await;
+}
+
 async fn users_are_listed_and_filtered_exactly(db: TestDatabase) {
     let app = spawn_app(db).await;
     app.add_user("ann", "pw");
@@ -175,7 +362,7 @@ async fn a_user_may_change_themselves(db: TestDatabase) {
             Method::PATCH,
             &format!("/users/{}/", app.user_id),
             Some(&token),
-            &json!({"last_name": "Nguyen", "password": "new-password-1"}),
+            &json!({"last_name": "Nguyen", "password": "new-password-1", "current_password": PASSWORD}),
         )
         .await;
     let (status, _, body) = parts(res).await;
@@ -184,6 +371,81 @@ async fn a_user_may_change_themselves(db: TestDatabase) {
     assert_eq!(body["username"], "tue");
     assert_no_secret(&body);
     app.token_for("tue", "new-password-1", "read").await;
+}
+
+async fn users_changing_their_own_password_must_give_the_current_one(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    // Even a holder of change_user, changing their own password.
+    app.grant(app.user_id, &["change_user"]);
+    let token = app.token("read write").await;
+    let path = format!("/users/{}/", app.user_id);
+    let required = json!({"current_password": ["This field is required."]});
+    let wrong = json!({"current_password":
+        ["Your old password was entered incorrectly. Please enter it again."]});
+    for (body, expected) in [
+        (json!({"password": "new-password-1"}), &required),
+        (
+            json!({"password": "new-password-1", "first_name": "X"}),
+            &required,
+        ),
+        (
+            json!({"password": "new-password-1", "current_password": "not it at all"}),
+            &wrong,
+        ),
+        (
+            json!({"password": "new-password-1", "current_password": format!("{PASSWORD} ")}),
+            &wrong,
+        ),
+    ] {
+        let res = app
+            .send_json(Method::PATCH, &path, Some(&token), &body)
+            .await;
+        assert_field_errors(res, expected.clone()).await;
+    }
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            Some(&token),
+            &json!({"password": "new-password-1", "current_password": ""}),
+        )
+        .await;
+    assert_field_errors(
+        res,
+        json!({"current_password": ["This field may not be blank."]}),
+    )
+    .await;
+    // Nothing changed: the old password still logs in, the first name is as it was.
+    app.token_for("tue", PASSWORD, "read").await;
+    let (_, _, shown) = parts(app.get(&path, Some(&token)).await).await;
+    assert_eq!(shown["first_name"], "");
+
+    let res = app
+        .send_form(
+            Method::PATCH,
+            &path,
+            Some(&token),
+            &[
+                ("password", "new-password-1"),
+                ("current_password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.token_for("tue", "new-password-1", "read").await;
+
+    // Someone else's password, set by a holder of change_user, needs no current password.
+    let other = app.add_user("other", PASSWORD);
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &format!("/users/{other}/"),
+            Some(&token),
+            &json!({"password": "reset-by-admin"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.token_for("other", "reset-by-admin", "read").await;
 }
 
 async fn changing_someone_else_needs_change_user(db: TestDatabase) {
@@ -333,6 +595,10 @@ async fn a_path_id_that_is_not_utf8_is_404(db: TestDatabase) {
 }
 
 on_both_backends!(
+    users_changing_their_own_password_must_give_the_current_one,
+    a_username_equal_to_someones_email_is_refused_and_the_email_still_logs_in,
+    an_email_another_account_answers_to_is_a_field_error,
+    a_new_password_needs_8_characters_and_at_most_72_bytes,
     head_answers_like_get_without_a_body,
     a_path_id_that_is_not_utf8_is_404,
     creating_a_user_with_json_answers_201_without_the_password,

@@ -7,6 +7,8 @@ use rand::TryRngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::accounts::PASSWORD_MAX_BYTES;
+
 /// Configured secrets are held in these, whose `Debug` never shows the value; re-exported so that
 /// every crate uses the same `secrecy`.
 pub use secrecy::{ExposeSecret, SecretString};
@@ -54,6 +56,9 @@ pub fn verify_secret(secret: &str, stored_hash: &str) -> bool {
 #[derive(Clone)]
 pub struct PasswordHasher {
     cost: u32,
+    /// What the dummy check verifies (its result is ignored): not the password sent, which may
+    /// be too long for bcrypt to read whole.
+    dummy_input: String,
     dummy_hash: String,
 }
 
@@ -67,24 +72,42 @@ impl std::fmt::Debug for PasswordHasher {
 
 impl PasswordHasher {
     pub fn new(cost: u32) -> anyhow::Result<Self> {
-        let dummy_hash = bcrypt::hash(random_urlsafe(16), cost)?;
-        Ok(Self { cost, dummy_hash })
+        let dummy_input = random_urlsafe(16);
+        let dummy_hash = bcrypt::hash(&dummy_input, cost)?;
+        Ok(Self {
+            cost,
+            dummy_input,
+            dummy_hash,
+        })
     }
 
     pub fn cost(&self) -> u32 {
         self.cost
     }
 
+    /// Fails for a password longer than bcrypt reads, instead of hashing a cut-off prefix
+    /// (`accounts::password_problem` refuses those first). The bcrypt crate's own
+    /// `non_truncating_hash` is not used: it counts the terminating NUL and so refuses a
+    /// 72-byte password, which bcrypt reads in full.
     pub fn hash(&self, password: &str) -> anyhow::Result<String> {
+        if password.len() > PASSWORD_MAX_BYTES {
+            anyhow::bail!(
+                "a password longer than {PASSWORD_MAX_BYTES} bytes cannot be hashed whole"
+            );
+        }
         Ok(bcrypt::hash(password, self.cost)?)
     }
 
-    /// Verifies against the stored hash, or against the dummy hash when there is none.
+    /// Verifies against the stored hash, or against the dummy hash when there is none. A password
+    /// longer than bcrypt reads matches nothing, not even a hash of its first 72 bytes; it still
+    /// costs one bcrypt round, so its answer comes no sooner than any other.
     pub fn verify(&self, password: &str, stored: Option<&str>) -> bool {
         match stored {
-            Some(hash) => bcrypt::verify(password, hash).unwrap_or(false),
-            None => {
-                let _ = bcrypt::verify(password, &self.dummy_hash);
+            Some(hash) if password.len() <= PASSWORD_MAX_BYTES => {
+                bcrypt::verify(password, hash).unwrap_or(false)
+            }
+            _ => {
+                let _ = bcrypt::verify(&self.dummy_input, &self.dummy_hash);
                 false
             }
         }
@@ -149,5 +172,17 @@ mod tests {
         let costlier = PasswordHasher::new(5).unwrap().hash("s3cret").unwrap();
         assert!(hasher.needs_rehash(&costlier));
         assert!(hasher.needs_rehash("not a bcrypt hash"));
+    }
+
+    #[test]
+    fn a_password_past_72_bytes_is_neither_hashed_nor_matched_by_its_prefix() {
+        let hasher = PasswordHasher::new(4).unwrap();
+        let exact = "p".repeat(PASSWORD_MAX_BYTES);
+        let hash = hasher.hash(&exact).unwrap();
+        assert!(hasher.verify(&exact, Some(&hash)));
+        // bcrypt itself would cut this to `exact` and accept it.
+        assert!(!hasher.verify(&format!("{exact}p"), Some(&hash)));
+        assert!(hasher.hash(&format!("{exact}p")).is_err());
+        assert!(!hasher.verify(&format!("{exact}p"), None));
     }
 }

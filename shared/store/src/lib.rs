@@ -22,6 +22,7 @@ macro_rules! on_concrete_connection {
 mod database;
 mod error;
 pub mod groups;
+pub mod login_names;
 pub mod models;
 pub mod music;
 pub mod page;
@@ -212,6 +213,14 @@ pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
             .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>()),
     };
     applied.map_err(|e| anyhow::anyhow!("migration failed: {e}"))
+}
+
+/// The embedded migrations of a connection's backend, for tests that step through them.
+pub fn migrations_for(conn: &DbConnection) -> EmbeddedMigrations {
+    match conn {
+        DbConnection::Postgresql(_) => POSTGRES_MIGRATIONS,
+        DbConnection::Sqlite(_) => SQLITE_MIGRATIONS,
+    }
 }
 
 /// Connects, migrates, and returns the pool: what each service does at start.

@@ -1,17 +1,63 @@
 use diesel::prelude::*;
 
+use crate::login_names::{self, clash_on_unique_violation, email_not_blank, lower};
 use crate::models::{NewUser, User, UserChanges};
 use crate::page::{Page, Window};
 use crate::schema::{group_permissions, permissions, user_groups, users};
-use crate::{DbConnection, StoreResult};
+use crate::{DbConnection, StoreError, StoreResult};
 
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+pub use crate::login_names::{LoginName, LoginNameClash};
 
-pub fn create(conn: &mut DbConnection, new: &NewUser) -> StoreResult<User> {
-    Ok(diesel::insert_into(users::table)
-        .values(new)
-        .returning(users::all_columns)
-        .get_result(conn)?)
+/// Why a user could not be written: one of their login names is another account's, or the
+/// database failed.
+#[derive(Debug, thiserror::Error)]
+pub enum UserWriteError {
+    #[error(transparent)]
+    Clash(#[from] LoginNameClash),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<diesel::result::Error> for UserWriteError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+impl UserWriteError {
+    fn from_write(e: diesel::result::Error) -> Self {
+        match clash_on_unique_violation(e.into()) {
+            Ok(clash) => Self::Clash(clash),
+            Err(other) => Self::Store(other),
+        }
+    }
+}
+
+pub fn create(conn: &mut DbConnection, new: &NewUser) -> Result<User, UserWriteError> {
+    create_in_groups(conn, new, &[])
+}
+
+/// Creates a user who is in these groups from the start, in one transaction.
+pub fn create_in_groups(
+    conn: &mut DbConnection,
+    new: &NewUser,
+    group_ids: &[i32],
+) -> Result<User, UserWriteError> {
+    login_names::serialized(conn, |conn| {
+        if let Some(clash) = login_names::clash(conn, None, Some(&new.username), Some(&new.email))?
+        {
+            return Err(clash.into());
+        }
+        let user: User = diesel::insert_into(users::table)
+            .values(new)
+            .returning(users::all_columns)
+            .get_result(conn)
+            .map_err(UserWriteError::from_write)?;
+        for group_id in group_ids {
+            add_to_group(conn, user.id, *group_id)?;
+        }
+        Ok(user)
+    })
 }
 
 pub fn find(conn: &mut DbConnection, id: i32) -> StoreResult<Option<User>> {
@@ -30,7 +76,8 @@ pub fn find_by_username(conn: &mut DbConnection, username: &str) -> StoreResult<
         .optional()?)
 }
 
-/// The account a login names: an exact username first, else a case-insensitive e-mail.
+/// The account a login names: an exact username first, else a case-insensitive e-mail. The
+/// rules of `login_names` make that at most one account.
 pub fn find_by_login(conn: &mut DbConnection, login: &str) -> StoreResult<Option<User>> {
     if let Some(user) = find_by_username(conn, login)? {
         return Ok(Some(user));
@@ -38,11 +85,12 @@ pub fn find_by_login(conn: &mut DbConnection, login: &str) -> StoreResult<Option
     if !login.contains('@') {
         return Ok(None);
     }
+    // Both sides lowered by the database, as its unique index lowers e-mails.
     Ok(users::table
-        .filter(lower(users::email).eq(login.to_lowercase()))
-        .order(users::id)
+        .filter(email_not_blank())
+        .filter(lower(users::email).eq(lower(login)))
         .select(User::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -77,36 +125,44 @@ pub fn list(
     Ok(Page { items, count })
 }
 
+/// `None` when there is no such user. Setting a login name to what this user has already is no
+/// clash.
 pub fn update(
     conn: &mut DbConnection,
     id: i32,
     changes: &UserChanges,
-) -> StoreResult<Option<User>> {
+) -> Result<Option<User>, UserWriteError> {
     let nothing_to_change = changes.username.is_none()
         && changes.email.is_none()
         && changes.first_name.is_none()
         && changes.last_name.is_none()
         && changes.password_hash.is_none();
     if nothing_to_change {
-        return find(conn, id);
+        return Ok(find(conn, id)?);
     }
-    let target = users::table.find(id);
-    let updated = if changes.password_hash.is_some() {
-        // A new password ends every session opened with the old one, in the same statement.
-        diesel::update(target)
-            .set((
-                changes,
-                users::credentials_version.eq(users::credentials_version + 1),
-            ))
-            .returning(users::all_columns)
-            .get_result(conn)
-    } else {
-        diesel::update(target)
-            .set(changes)
-            .returning(users::all_columns)
-            .get_result(conn)
-    };
-    Ok(updated.optional()?)
+    login_names::serialized(conn, |conn| {
+        let (username, email) = (changes.username.as_deref(), changes.email.as_deref());
+        if let Some(clash) = login_names::clash(conn, Some(id), username, email)? {
+            return Err(clash.into());
+        }
+        let target = users::table.find(id);
+        let updated = if changes.password_hash.is_some() {
+            // A new password ends every session opened with the old one, in the same statement.
+            diesel::update(target)
+                .set((
+                    changes,
+                    users::credentials_version.eq(users::credentials_version + 1),
+                ))
+                .returning(users::all_columns)
+                .get_result(conn)
+        } else {
+            diesel::update(target)
+                .set(changes)
+                .returning(users::all_columns)
+                .get_result(conn)
+        };
+        updated.optional().map_err(UserWriteError::from_write)
+    })
 }
 
 /// Activates or deactivates the user named `username`; deactivating ends every session they have.

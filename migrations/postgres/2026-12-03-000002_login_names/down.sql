@@ -1,0 +1,13 @@
+-- Back to e-mails that need not be unique: every e-mail this migration took off is handed back
+-- (each account has at most one record: only a non-blank e-mail can be taken off).
+DROP INDEX users_username_lower_idx;
+DROP INDEX users_email_lower_key;
+CREATE INDEX users_email_lower_idx ON users (lower(email));
+
+UPDATE users SET email = c.email
+FROM login_name_conflicts c
+WHERE c.user_id = users.id
+  AND users.email = ''
+  AND c.id = (SELECT min(id) FROM login_name_conflicts WHERE user_id = users.id);
+
+DROP TABLE login_name_conflicts;
