@@ -209,7 +209,8 @@ async fn the_readme_walkthrough_runs_as_written(db: TestDatabase) {
         String::from_utf8_lossy(&out.stderr)
     );
     // The status codes the walkthrough prints, in order: read-only POST, album PATCH without
-    // the albums scope, and the revoked token. curl prints a JSON body without a newline, so a
+    // the albums scope, the refresh after the password change, the revoked token, and the token
+    // from before the password change. curl prints a JSON body without a newline, so a
     // code may follow one on the same line.
     let codes: Vec<&str> = stdout
         .lines()
@@ -219,7 +220,11 @@ async fn the_readme_walkthrough_runs_as_written(db: TestDatabase) {
             (is_code && (head.is_empty() || head.ends_with('}'))).then_some(code)
         })
         .collect();
-    assert_eq!(codes, ["403", "403", "401"], "output:\n{stdout}");
+    assert_eq!(
+        codes,
+        ["403", "403", "400", "401", "401"],
+        "output:\n{stdout}"
+    );
     assert!(stdout.contains(r#""username":"foo""#), "output:\n{stdout}");
     assert!(
         !stdout.contains("password"),

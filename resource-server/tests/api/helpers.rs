@@ -134,6 +134,13 @@ impl TestApp {
 
     /// A password grant at the auth server; panics unless it succeeds.
     pub async fn token_for(&self, username: &str, password: &str, scope: &str) -> String {
+        let body = self.grant_for(username, password, scope).await;
+        body["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// The whole answer to a password grant (access and refresh token); panics unless it
+    /// succeeds.
+    pub async fn grant_for(&self, username: &str, password: &str, scope: &str) -> Value {
         let res = self
             .http
             .post(self.auth_url("/o/token/"))
@@ -148,8 +155,23 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK, "token for {username}");
-        let body: Value = res.json().await.unwrap();
-        body["access_token"].as_str().unwrap().to_string()
+        res.json().await.unwrap()
+    }
+
+    /// A refresh_token grant at the auth server: its status and body.
+    pub async fn refresh(&self, refresh_token: &str) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .post(self.auth_url("/o/token/"))
+            .basic_auth(DEMO_ID, Some(DEMO_SECRET))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ])
+            .send()
+            .await
+            .unwrap();
+        (res.status(), res.json().await.unwrap())
     }
 
     /// A token for `tue`.

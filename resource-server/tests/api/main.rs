@@ -13,5 +13,6 @@ mod hostile;
 mod introspection;
 mod openapi;
 mod pagination;
+mod sessions;
 mod songs;
 mod users;
