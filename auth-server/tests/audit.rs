@@ -3,53 +3,23 @@
 //! password, a token or the login name as typed. Its own test binary, as it installs the
 //! process's one logger.
 
-use std::sync::Mutex;
-
 use auth_server::configuration::Settings;
 use auth_server::startup::Application;
 use reqwest::StatusCode;
 use serde_json::Value;
-use test_support::{on_both_backends, seed, TestDatabase};
-
-static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-struct Capture;
-
-impl log::Log for Capture {
-    fn enabled(&self, metadata: &log::Metadata) -> bool {
-        metadata.target() == oauth_core::audit::TARGET
-    }
-
-    fn log(&self, record: &log::Record) {
-        if self.enabled(record.metadata()) {
-            LINES.lock().unwrap().push(record.args().to_string());
-        }
-    }
-
-    fn flush(&self) {}
-}
-
-fn capture() {
-    // Whichever test comes first installs it; the others find it there.
-    if log::set_logger(&Capture).is_ok() {
-        log::set_max_level(log::LevelFilter::Info);
-    }
-}
+use test_support::{audit_log, on_both_backends, seed, TestDatabase};
 
 /// The captured lines that name this client.
 fn lines_of(client_id: &str) -> Vec<String> {
     let needle = format!("client_id={client_id} ");
-    LINES
-        .lock()
-        .unwrap()
-        .iter()
+    audit_log::lines()
+        .into_iter()
         .filter(|l| l.contains(&needle))
-        .cloned()
         .collect()
 }
 
 async fn security_events_are_one_line_each_without_secrets(db: TestDatabase) {
-    capture();
+    audit_log::capture();
     const SECRET_PASSWORD: &str = "the-real-passphrase";
     const TYPO_PASSWORD: &str = "a-mistyped-passphrase";
     let settings = Settings::from_pairs(&[

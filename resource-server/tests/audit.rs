@@ -3,37 +3,15 @@
 //! `change_user` sets someone else's, naming both by id and never holding a password. Its own
 //! test binary, as it installs the process's one logger.
 
-use std::sync::Mutex;
-
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use store::{groups, users};
-use test_support::{on_both_backends, seed, spawn_auth_server, TestDatabase};
-
-static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-struct Capture;
-
-impl log::Log for Capture {
-    fn enabled(&self, metadata: &log::Metadata) -> bool {
-        metadata.target() == oauth_core::audit::TARGET
-    }
-
-    fn log(&self, record: &log::Record) {
-        if self.enabled(record.metadata()) {
-            LINES.lock().unwrap().push(record.args().to_string());
-        }
-    }
-
-    fn flush(&self) {}
-}
+use test_support::{audit_log, on_both_backends, seed, spawn_auth_server, TestDatabase};
 
 const CLIENT_SECRET: &str = "a-client-secret-of-enough-length-0123456789";
 
 async fn password_changes_and_resets_are_audited_without_the_password(db: TestDatabase) {
-    if log::set_logger(&Capture).is_ok() {
-        log::set_max_level(log::LevelFilter::Info);
-    }
+    audit_log::capture();
     let pool = store::connect_and_migrate(&db.url, 2).unwrap();
     let mut conn = pool.get().unwrap();
     // The two backends' tests run at once and share the captured lines, which name users by id
@@ -128,7 +106,7 @@ async fn password_changes_and_resets_are_audited_without_the_password(db: TestDa
     let mine = |line: &&String| {
         line.contains(&format!("user_id={} ", tue.id)) && line.starts_with("event=password.")
     };
-    let lines: Vec<String> = LINES.lock().unwrap().iter().filter(mine).cloned().collect();
+    let lines: Vec<String> = audit_log::lines().iter().filter(mine).cloned().collect();
     assert_eq!(
         lines,
         [

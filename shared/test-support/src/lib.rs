@@ -9,6 +9,7 @@
 use diesel::RunQueryDsl;
 use store::establish_postgres;
 
+pub mod audit_log;
 #[cfg(feature = "auth-server")]
 mod auth_server;
 mod http;
