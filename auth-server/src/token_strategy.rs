@@ -42,6 +42,7 @@ impl TokenStrategy {
             application_id: app.id,
             user_id: owner.id,
             credentials_version: owner.credentials_version,
+            current_hash: None,
             created_at,
             expires_at: created_at + self.family_seconds,
             revoked_at: None,

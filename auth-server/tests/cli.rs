@@ -924,6 +924,7 @@ fn insert_tokens(cli: &Cli, client_id: &str, user: &str, expires_at: i64) -> (St
         application_id: app.id,
         user_id: user.id,
         credentials_version: user.credentials_version,
+        current_hash: None,
         created_at: issued_at,
         expires_at,
         revoked_at: None,

@@ -63,7 +63,7 @@ pub async fn issue(
         if old.application_id != app.id {
             return Err(invalid());
         }
-        if old.revoked_at.is_some() {
+        if !grant.is_current() {
             // A used or revoked refresh token came back: it may have been stolen, so the whole
             // grant ends. Used tokens are kept as long as their family could be used, so this
             // holds for the family's whole life.

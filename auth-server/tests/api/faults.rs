@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use auth_store::schema::{access_tokens, refresh_tokens};
+use auth_store::schema::{access_tokens, refresh_tokens, token_families};
 use diesel::prelude::*;
 use oauth_core::secrets::{sha256_hex, PasswordHasher};
 use reqwest::StatusCode;
@@ -217,9 +217,10 @@ struct RefreshRow {
     access_token_id: Option<i64>,
 }
 
-/// Checks the token tables after the storm: per grant family at most one live refresh token,
-/// every refresh token with its access token, every rotated one revoked with its access token,
-/// and a family whose newest refresh token is dead only where the load saw the family end.
+/// Checks the token tables after the storm: per grant family at most one live refresh token (the
+/// family's current one, unrevoked), every refresh token with its access token, every rotated
+/// one dead with its access token revoked, and a family whose newest refresh token is dead only
+/// where the load saw the family end.
 fn assert_no_half_written_rotation(url: &str, workers: &[Worker]) {
     let mut conn = establish_postgres(url).expect("connect after the restart");
     let rows: Vec<RefreshRow> = refresh_tokens::table
@@ -233,6 +234,22 @@ fn assert_no_half_written_rotation(url: &str, workers: &[Worker]) {
         .order(refresh_tokens::id)
         .load(&mut conn)
         .unwrap();
+    // Per family: its current token's hash, and whether it was revoked.
+    let current: BTreeMap<String, (Option<String>, bool)> = token_families::table
+        .select((
+            token_families::id,
+            token_families::current_hash,
+            token_families::revoked_at,
+        ))
+        .load::<(String, Option<String>, Option<i64>)>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|(id, hash, revoked)| (id, (hash, revoked.is_some())))
+        .collect();
+    let is_live = |row: &RefreshRow| {
+        let (hash, family_revoked) = &current[&row.family_id];
+        row.revoked.is_none() && !family_revoked && hash.as_deref() == Some(&row.token_hash)
+    };
     let access: BTreeMap<i64, Option<i64>> = access_tokens::table
         .select((access_tokens::id, access_tokens::revoked_at))
         .load::<(i64, Option<i64>)>(&mut conn)
@@ -265,7 +282,7 @@ fn assert_no_half_written_rotation(url: &str, workers: &[Worker]) {
         .filter_map(|t| family_of.get(sha256_hex(t).as_str()).copied())
         .collect();
     for (family, members) in &families {
-        let live = members.iter().filter(|r| r.revoked.is_none()).count();
+        let live = members.iter().filter(|r| is_live(r)).count();
         assert!(live <= 1, "family {family} has {live} live refresh tokens");
         for row in members {
             let access_id = row
@@ -280,7 +297,7 @@ fn assert_no_half_written_rotation(url: &str, workers: &[Worker]) {
         let (newest, rotated) = members.split_last().unwrap();
         for row in rotated {
             assert!(
-                row.revoked.is_some(),
+                !is_live(row),
                 "a rotated refresh token {} is still live",
                 row.id
             );
@@ -290,7 +307,7 @@ fn assert_no_half_written_rotation(url: &str, workers: &[Worker]) {
                 row.id
             );
         }
-        if newest.revoked.is_some() {
+        if !is_live(newest) {
             assert!(
                 ended.contains(family),
                 "family {family}: its newest refresh token was claimed but no successor written"

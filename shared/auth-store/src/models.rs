@@ -147,8 +147,9 @@ pub struct NewRefreshToken {
     pub expires_at: i64,
 }
 
-/// One grant's refresh tokens: what rotation and revocation serialize on, and what remembers the
-/// used tokens for reuse detection until the grant could no longer be used.
+/// One grant's refresh tokens: what rotation and revocation serialize on, which of them may be
+/// used, and what keeps the used ones for reuse detection until the grant could no longer be
+/// used.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
 #[diesel(table_name = token_families)]
 pub struct TokenFamily {
@@ -158,6 +159,10 @@ pub struct TokenFamily {
     /// The owner's credentials version at the grant; a later password change or deactivation
     /// ends the family.
     pub credentials_version: i32,
+    /// The hash of the one refresh token of the family that may be used; rotation moves it to
+    /// the new token, so every other token of the family is a used one. Set when the family is
+    /// stored with its first token.
+    pub current_hash: Option<String>,
     pub created_at: i64,
     /// Absolute: rotation never extends it.
     pub expires_at: i64,

@@ -50,6 +50,7 @@ diesel::table! {
         application_id -> Integer,
         user_id -> Integer,
         credentials_version -> Integer,
+        current_hash -> Nullable<Text>,
         created_at -> BigInt,
         expires_at -> BigInt,
         revoked_at -> Nullable<BigInt>,

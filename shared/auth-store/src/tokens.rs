@@ -121,6 +121,12 @@ pub struct RefreshGrant {
 }
 
 impl RefreshGrant {
+    /// The presented token is the family's current one: neither used nor revoked.
+    pub fn is_current(&self) -> bool {
+        self.token.revoked_at.is_none()
+            && self.family.current_hash.as_deref() == Some(self.token.token_hash.as_str())
+    }
+
     /// The owner still stands behind the grant: active, and no credential change since it began.
     pub fn owner_current(&self) -> bool {
         self.owner_active && self.owner_credentials_version == self.family.credentials_version
@@ -154,18 +160,19 @@ pub fn find_refresh_grant(
     ))
 }
 
-/// Uses up the refresh token `old` and stores its successors: claims `old` (exactly one of several
-/// concurrent callers wins) while its family is neither revoked nor past its lifetime, revokes
-/// the access token issued with it, and stores `access` and `refresh`, linked. `Ok(false)`:
-/// somebody claimed `old` first, or the family ended, and nothing was written.
+/// Uses up the refresh token `old` and stores its successors: claims `old`'s family by moving
+/// its current token from `old` to `refresh` (exactly one of several concurrent callers wins,
+/// and only while the family is neither revoked nor past its lifetime), revokes the access token
+/// issued with `old`, and stores `access` and `refresh`, linked. `Ok(false)`: somebody claimed
+/// `old` first, or the family ended, and nothing was written.
 ///
-/// Serialized with [`revoke_family`] on the family row: on PostgreSQL rotation holds it `FOR
-/// UPDATE` until it commits, and revocation's first statement updates it, so a revocation either
-/// waits for the rotation and then sees its new tokens, or is seen by it and nothing is written.
+/// The claim is an UPDATE of the family row, which [`revoke_family`] updates first too: the two
+/// serialize on that row's lock, so a revocation either waits for the rotation and then sees its
+/// new tokens, or is seen by it and nothing is written. Claiming the family row rather than the
+/// token row makes that lock free: it is the one write a rotation needed anyway.
 /// On PostgreSQL this is one statement, so one round trip with no BEGIN/COMMIT, prepared once per
 /// connection: the refresh grant is the busiest write path. SQLite has no data-modifying CTEs; there
-/// it is a transaction whose first statement, the claim, takes the write lock, which also keeps
-/// every revocation out until it commits.
+/// it is a transaction whose first statement, the claim, takes the write lock.
 pub fn rotate_refresh(
     conn: &mut DbConnection,
     old: &RefreshToken,
@@ -175,8 +182,7 @@ pub fn rotate_refresh(
 ) -> StoreResult<bool> {
     if let DbConnection::Postgresql(pg) = conn {
         let written = RotateRefresh {
-            old_id: old.id,
-            family_id: &old.family_id,
+            old,
             at,
             access,
             refresh,
@@ -185,10 +191,16 @@ pub fn rotate_refresh(
         return Ok(written == 1);
     }
     conn.transaction(|conn| -> StoreResult<bool> {
-        let Some(old_access_id) = claim_refresh(conn, old.id, at)? else {
+        if !claim_family(
+            conn,
+            &old.family_id,
+            &old.token_hash,
+            &refresh.token_hash,
+            at,
+        )? {
             return Ok(false);
-        };
-        if let Some(id) = old_access_id {
+        }
+        if let Some(id) = old.access_token_id {
             revoke_access(conn, id, at)?;
         }
         insert_linked(conn, access, Some(refresh))?;
@@ -203,9 +215,13 @@ pub fn insert_grant(
     access: &NewAccessToken,
     refresh: Option<(&TokenFamily, &NewRefreshToken)>,
 ) -> StoreResult<()> {
-    if let Some((family, _)) = refresh {
+    if let Some((family, first)) = refresh {
+        let family = TokenFamily {
+            current_hash: Some(first.token_hash.clone()),
+            ..family.clone()
+        };
         diesel::insert_into(token_families::table)
-            .values(family)
+            .values(&family)
             .execute(conn)?;
     }
     insert_linked(conn, access, refresh.map(|(_, r)| r))
@@ -230,40 +246,35 @@ fn insert_linked(
     Ok(())
 }
 
-/// Marks the refresh token used, if nobody has yet and its family is still live: `Some(the access
-/// token issued with it)` for exactly one of several concurrent callers, as the conditional
-/// UPDATE is the arbiter on both backends.
-pub fn claim_refresh(
+/// Moves the family's current token from `from` to `to`, if `from` is still current and the
+/// family is neither revoked nor past its lifetime at `now`: true for exactly one of several
+/// concurrent callers, as the conditional UPDATE is the arbiter on both backends.
+pub fn claim_family(
     conn: &mut DbConnection,
-    id: i64,
+    family_id: &str,
+    from: &str,
+    to: &str,
     now: i64,
-) -> StoreResult<Option<Option<i64>>> {
-    let live_families = token_families::table
-        .filter(token_families::revoked_at.is_null())
-        .filter(token_families::expires_at.gt(now))
-        .select(token_families::id);
-    Ok(diesel::update(
-        refresh_tokens::table
-            .filter(refresh_tokens::id.eq(id))
-            .filter(refresh_tokens::revoked_at.is_null())
-            .filter(refresh_tokens::family_id.eq_any(live_families)),
+) -> StoreResult<bool> {
+    let claimed = diesel::update(
+        token_families::table
+            .filter(token_families::id.eq(family_id))
+            .filter(token_families::current_hash.eq(from))
+            .filter(token_families::revoked_at.is_null())
+            .filter(token_families::expires_at.gt(now)),
     )
-    .set(refresh_tokens::revoked_at.eq(Some(now)))
-    .returning(refresh_tokens::access_token_id)
-    .get_result(conn)
-    .optional()?)
+    .set(token_families::current_hash.eq(to))
+    .execute(conn)?;
+    Ok(claimed == 1)
 }
 
 /// `rotate_refresh` on PostgreSQL. diesel builds no data-modifying CTE, and its `sql_query` and
 /// UPDATEs are never kept prepared; this query has a static id, so each connection prepares it once.
-/// `family` locks the family row first (the claim reads it, so it runs before the claim's UPDATE
-/// locks anything) and is empty when the family was revoked or is past its lifetime, re-checked
-/// after waiting for a revocation that held the lock. The claim decides: when the family is
-/// empty or another caller got there first, `claimed` is empty, and so are the UPDATE and both
-/// INSERTs that read from it.
+/// The claim of the family decides: when the family ended or another caller got there first,
+/// `claimed` is empty, and so are the UPDATE and both INSERTs that read from it. A claim that
+/// waited for a revocation holding the row re-checks it (READ COMMITTED) and finds it revoked.
 struct RotateRefresh<'a> {
-    old_id: i64,
-    family_id: &'a str,
+    old: &'a RefreshToken,
     at: i64,
     access: &'a NewAccessToken,
     refresh: &'a NewRefreshToken,
@@ -276,23 +287,24 @@ impl QueryId for RotateRefresh<'_> {
 
 impl QueryFragment<Pg> for RotateRefresh<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        let (access, refresh) = (self.access, self.refresh);
-        out.push_sql("WITH family AS (SELECT id FROM token_families WHERE id = ");
-        out.push_bind_param::<Text, _>(self.family_id)?;
+        let (old, access, refresh) = (self.old, self.access, self.refresh);
+        out.push_sql("WITH claimed AS (UPDATE token_families SET current_hash = ");
+        out.push_bind_param::<Text, _>(&refresh.token_hash)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<Text, _>(&old.family_id)?;
+        out.push_sql(" AND current_hash = ");
+        out.push_bind_param::<Text, _>(&old.token_hash)?;
         out.push_sql(" AND revoked_at IS NULL AND expires_at > ");
         out.push_bind_param::<BigInt, _>(&self.at)?;
-        out.push_sql(" FOR UPDATE), claimed AS (UPDATE refresh_tokens SET revoked_at = ");
-        out.push_bind_param::<BigInt, _>(&self.at)?;
-        out.push_sql(" WHERE id = ");
-        out.push_bind_param::<BigInt, _>(&self.old_id)?;
         out.push_sql(
-            " AND revoked_at IS NULL AND family_id IN (SELECT id FROM family) \
-             RETURNING access_token_id), \
+            " RETURNING id), \
              revoked AS (UPDATE access_tokens SET revoked_at = ",
         );
         out.push_bind_param::<BigInt, _>(&self.at)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<Nullable<BigInt>, _>(&old.access_token_id)?;
         out.push_sql(
-            " WHERE id IN (SELECT access_token_id FROM claimed) AND revoked_at IS NULL), \
+            " AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM claimed)), \
              access AS (INSERT INTO access_tokens \
              (token_hash, application_id, user_id, scope, issued_at, expires_at, \
              credentials_version) SELECT ",

@@ -47,6 +47,7 @@ fn family(conn: &mut DbConnection, app: &Application, user: i32, id: &str, expir
                 application_id: app.id,
                 user_id: user,
                 credentials_version: 0,
+                current_hash: None,
                 created_at: 0,
                 expires_at,
                 revoked_at: None,
@@ -76,38 +77,43 @@ fn refresh(
     }
 }
 
-async fn a_refresh_token_is_claimed_once_and_families_revoke_together(db: TestDatabase) {
+async fn a_family_is_claimed_once_and_revokes_together(db: TestDatabase) {
     let pool = pool(&db);
     let mut conn = pool.get().unwrap();
     let user = users::create(&mut conn, &new_user("tue", "")).unwrap();
     let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
     family(&mut conn, &app, user.id, "fam", 1000);
-    let a1 = tokens::insert_access(&mut conn, &access(&app, Some(user.id), "a1", 1000)).unwrap();
-    let r1 =
-        tokens::insert_refresh(&mut conn, &refresh(&app, user.id, a1.id, "r1", "fam")).unwrap();
     let a2 = tokens::insert_access(&mut conn, &access(&app, Some(user.id), "a2", 1000)).unwrap();
     tokens::insert_refresh(&mut conn, &refresh(&app, user.id, a2.id, "r2", "fam")).unwrap();
 
-    assert_eq!(
-        tokens::claim_refresh(&mut conn, r1.id, 10).unwrap(),
-        Some(Some(a1.id))
-    );
-    assert_eq!(tokens::claim_refresh(&mut conn, r1.id, 11).unwrap(), None);
+    // The first token is current: one claim moves the family on to r2, and only one.
+    assert!(tokens::claim_family(&mut conn, "fam", "first-fam", "r2", 10).unwrap());
+    assert!(!tokens::claim_family(&mut conn, "fam", "first-fam", "r3", 11).unwrap());
+    let used = tokens::find_refresh_grant(&mut conn, "first-fam")
+        .unwrap()
+        .unwrap();
+    assert!(!used.is_current());
+    assert!(tokens::find_refresh_grant(&mut conn, "r2")
+        .unwrap()
+        .unwrap()
+        .is_current());
 
     assert!(tokens::find_active_access(&mut conn, "a2", 10)
         .unwrap()
         .is_some());
-    tokens::revoke_family(&mut conn, "fam", 12).unwrap();
-    assert!(tokens::find_active_access(&mut conn, "a1", 12)
-        .unwrap()
-        .is_none());
-    assert!(tokens::find_active_access(&mut conn, "a2", 12)
-        .unwrap()
-        .is_none());
-    let r2 = tokens::find_refresh_by_hash(&mut conn, "r2")
+    assert!(tokens::revoke_family(&mut conn, "fam", 12).unwrap());
+    for gone in ["grant-fam", "a2"] {
+        assert!(tokens::find_active_access(&mut conn, gone, 12)
+            .unwrap()
+            .is_none());
+    }
+    let r2 = tokens::find_refresh_grant(&mut conn, "r2")
         .unwrap()
         .unwrap();
-    assert_eq!(r2.revoked_at, Some(12));
+    assert_eq!(r2.token.revoked_at, Some(12));
+    assert!(!r2.is_current());
+    // A revoked family cannot be claimed.
+    assert!(!tokens::claim_family(&mut conn, "fam", "r2", "r4", 13).unwrap());
 }
 
 async fn a_rotation_links_the_new_pair_and_happens_once(db: TestDatabase) {
@@ -116,22 +122,22 @@ async fn a_rotation_links_the_new_pair_and_happens_once(db: TestDatabase) {
     let user = users::create(&mut conn, &new_user("wed", "")).unwrap();
     let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
     family(&mut conn, &app, user.id, "fam", 1000);
-    let a1 = tokens::insert_access(&mut conn, &access(&app, Some(user.id), "a1", 1000)).unwrap();
-    let r1 =
-        tokens::insert_refresh(&mut conn, &refresh(&app, user.id, a1.id, "r1", "fam")).unwrap();
-    let mut next_refresh = refresh(&app, user.id, a1.id, "r2", "fam");
+    let r1 = tokens::find_refresh_by_hash(&mut conn, "first-fam")
+        .unwrap()
+        .unwrap();
+    let mut next_refresh = refresh(&app, user.id, 0, "r2", "fam");
     next_refresh.access_token_id = None;
     let next_access = access(&app, Some(user.id), "a2", 2000);
 
     assert!(tokens::rotate_refresh(&mut conn, &r1, 20, &next_access, &next_refresh).unwrap());
 
-    let old = tokens::find_refresh_grant(&mut conn, "r1")
+    let old = tokens::find_refresh_grant(&mut conn, "first-fam")
         .unwrap()
         .unwrap();
-    assert_eq!(old.token.revoked_at, Some(20));
+    assert!(!old.is_current());
     assert!(old.owner_current());
     assert_eq!(
-        tokens::find_access_by_hash(&mut conn, "a1")
+        tokens::find_access_by_hash(&mut conn, "grant-fam")
             .unwrap()
             .unwrap()
             .revoked_at,
@@ -150,7 +156,7 @@ async fn a_rotation_links_the_new_pair_and_happens_once(db: TestDatabase) {
 
     // The old token is used up: a second rotation writes nothing.
     let before = test_support::row_counts(&pool);
-    let mut again = refresh(&app, user.id, a1.id, "r3", "fam");
+    let mut again = refresh(&app, user.id, 0, "r3", "fam");
     again.access_token_id = None;
     let again_access = access(&app, Some(user.id), "a3", 2000);
     assert!(!tokens::rotate_refresh(&mut conn, &r1, 21, &again_access, &again).unwrap());
@@ -251,9 +257,7 @@ async fn used_refresh_tokens_stay_as_long_as_their_family(db: TestDatabase) {
     let used = tokens::find_refresh_by_hash(&mut conn, "first-long")
         .unwrap()
         .unwrap();
-    assert!(tokens::claim_refresh(&mut conn, used.id, 10)
-        .unwrap()
-        .is_some());
+    assert!(tokens::claim_family(&mut conn, "long", &used.token_hash, "next-long", 10).unwrap());
     assert!(tokens::revoke_family(&mut conn, "ended", 10).unwrap());
     assert!(!tokens::revoke_family(&mut conn, "ended", 11).unwrap());
 
@@ -263,7 +267,7 @@ async fn used_refresh_tokens_stay_as_long_as_their_family(db: TestDatabase) {
     let kept = tokens::find_refresh_grant(&mut conn, "first-long")
         .unwrap()
         .expect("a used token of a live family is kept");
-    assert_eq!(kept.token.revoked_at, Some(10));
+    assert!(!kept.is_current());
     for gone in ["first-ended", "first-short"] {
         assert!(tokens::find_refresh_grant(&mut conn, gone)
             .unwrap()
@@ -454,7 +458,7 @@ async fn login_failures_count_within_a_window(db: TestDatabase) {
 }
 
 test_support::on_both_backends!(
-    a_refresh_token_is_claimed_once_and_families_revoke_together,
+    a_family_is_claimed_once_and_revokes_together,
     a_rotation_links_the_new_pair_and_happens_once,
     a_deactivated_owner_shows_on_the_refresh_token,
     introspection_lookup_sees_expiry_owner_and_client,
