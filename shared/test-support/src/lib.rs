@@ -1,6 +1,6 @@
 //! What the tests of every crate share: fresh databases on both backends, a PostgreSQL server
-//! a test can stop and start, seed builders, raw HTTP, and (feature `auth-server`) a spawned auth
-//! server for the resource server's tests. A dev-dependency only: nothing here ships.
+//! a test can stop and start, seed builders, raw HTTP, (feature `auth-server`) a spawned auth
+//! server for the resource server's tests, and (feature `browser`) headless Chromium. A dev-dependency only: nothing here ships.
 //!
 //! Fresh databases for integration tests: a temporary SQLite file, or, when
 //! `OAUTH_TEST_POSTGRES_URL` names a PostgreSQL server, a database with a unique name that is
@@ -12,6 +12,8 @@ use store::establish_postgres;
 pub mod audit_log;
 #[cfg(feature = "auth-server")]
 mod auth_server;
+#[cfg(feature = "browser")]
+pub mod browser;
 mod http;
 mod postgres_server;
 mod rows;
