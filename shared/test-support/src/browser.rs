@@ -275,14 +275,23 @@ impl Chromium {
     /// Saves the window as `<SCREENSHOTS_DIR>/<name>.png` when `SCREENSHOTS_DIR` is set; else
     /// does nothing, so that ordinary runs leave the tracked images alone.
     pub async fn screenshot(&self, name: &str) {
-        let Some(dir) = screenshots_dir() else {
-            return;
-        };
-        let png = self.client.screenshot().await.expect("a screenshot");
-        std::fs::create_dir_all(&dir).expect("the screenshots directory");
-        let path = dir.join(format!("{name}.png"));
-        std::fs::write(&path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-        eprintln!("screenshot: {}", path.display());
+        if screenshots_dir().is_some() {
+            let png = self.client.screenshot().await.expect("a screenshot");
+            save_screenshot(name, &png);
+        }
+    }
+
+    /// As [`Chromium::screenshot`], of the element `css` alone.
+    pub async fn screenshot_of(&self, name: &str, css: &str) {
+        if screenshots_dir().is_some() {
+            let png = self
+                .find(css)
+                .await
+                .screenshot()
+                .await
+                .expect("a screenshot");
+            save_screenshot(name, &png);
+        }
     }
 
     /// Ends the session and the browser.
@@ -295,6 +304,45 @@ impl Chromium {
         } = self;
         let _ = client.close().await;
     }
+}
+
+/// The auth server's login and consent pages, used as a person uses them.
+impl Chromium {
+    /// Waits for the login page, types `login` and `password` and submits.
+    pub async fn sign_in(&self, login: &str, password: &str) {
+        self.fill("#username", login).await;
+        self.fill("#password", password).await;
+        self.click("form button[type=submit]").await;
+    }
+
+    /// Waits for the consent page and presses Allow or Deny.
+    pub async fn answer_consent(&self, allow: bool) {
+        let value = if allow { "yes" } else { "no" };
+        self.click(&format!("button[name=allow][value={value}]"))
+            .await;
+    }
+
+    /// Whether the page shown is the login page.
+    pub async fn on_login_page(&self) -> bool {
+        self.has("#password").await
+    }
+
+    /// Whether the page shown is the consent page.
+    pub async fn on_consent_page(&self) -> bool {
+        self.has("button[name=allow]").await
+    }
+}
+
+/// Writes the PNG under a temporary name first: the same test on both databases may save the
+/// same picture at the same time.
+fn save_screenshot(name: &str, png: &[u8]) {
+    let dir = screenshots_dir().expect("SCREENSHOTS_DIR is set");
+    std::fs::create_dir_all(&dir).expect("the screenshots directory");
+    let path = dir.join(format!("{name}.png"));
+    let partial = dir.join(format!(".{name}.{}.png", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&partial, png).unwrap_or_else(|e| panic!("write {}: {e}", partial.display()));
+    std::fs::rename(&partial, &path).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    eprintln!("screenshot: {}", path.display());
 }
 
 fn screenshots_dir() -> Option<PathBuf> {
