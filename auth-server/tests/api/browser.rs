@@ -228,17 +228,23 @@ pub async fn code_for(
             ("nonce", "n-0S6_WzA2Mj"),
         ],
     );
-    let mut page = browser.get(&path).await;
-    if page.is_login_page() {
-        page = browser.sign_in(&path, &page, PASSWORD).await;
-    }
-    if page.is_consent_page() {
-        page = browser.answer_consent(&path, &page, "yes").await;
-    }
-    assert_eq!(page.status, StatusCode::FOUND, "{}", page.body);
-    let params = page.redirect_params();
+    let params = sign_in_and_approve(browser, &path).await.redirect_params();
     assert_eq!(params["state"], "xyz");
     (params["code"].clone(), verifier)
+}
+
+/// Opens the authorize request `path`, signs in as tue and approves, when the auth server asks;
+/// returns its redirect back to the client.
+pub async fn sign_in_and_approve(browser: &mut Browser, path: &str) -> Page {
+    let mut page = browser.get(path).await;
+    if page.is_login_page() {
+        page = browser.sign_in(path, &page, PASSWORD).await;
+    }
+    if page.is_consent_page() {
+        page = browser.answer_consent(path, &page, "yes").await;
+    }
+    assert_eq!(page.status, StatusCode::FOUND, "{}", page.body);
+    page
 }
 
 /// POST /o/token/ with the code.
