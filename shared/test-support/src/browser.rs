@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use fantoccini::elements::Element;
-use fantoccini::wd::Capabilities;
+use fantoccini::wd::{Capabilities, WindowHandle};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
@@ -270,6 +270,57 @@ impl Chromium {
             tokio::time::sleep(POLL).await;
         }
         panic!("never reached {prefix} within {WAIT:?}; still at {last}");
+    }
+
+    /// Polls until a window other than `current` is open (a pop-up), and switches to it.
+    pub async fn switch_to_new_window(&self, current: &WindowHandle) -> WindowHandle {
+        let started = Instant::now();
+        while started.elapsed() < WAIT {
+            let windows = self.client.windows().await.expect("the windows");
+            if let Some(new) = windows.into_iter().find(|w| w != current) {
+                self.client
+                    .switch_to_window(new.clone())
+                    .await
+                    .expect("switch to the new window");
+                return new;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        panic!("no new window opened within {WAIT:?}");
+    }
+
+    /// Polls until `window` is the only one left (a pop-up closed itself), and switches to it.
+    pub async fn switch_back_once_alone(&self, window: WindowHandle) {
+        let started = Instant::now();
+        loop {
+            let windows = self.client.windows().await.expect("the windows");
+            if windows == [window.clone()] {
+                break;
+            }
+            assert!(
+                started.elapsed() < WAIT,
+                "{} windows still open after {WAIT:?}",
+                windows.len()
+            );
+            tokio::time::sleep(POLL).await;
+        }
+        self.client
+            .switch_to_window(window)
+            .await
+            .expect("switch back");
+    }
+
+    /// Scrolls the element `css` to the top of the window.
+    pub async fn scroll_to(&self, css: &str) {
+        let element = self.find(css).await;
+        let element = serde_json::to_value(&element).expect("an element reference");
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'start'})",
+                vec![element],
+            )
+            .await
+            .expect("scroll");
     }
 
     /// Saves the window as `<SCREENSHOTS_DIR>/<name>.png` when `SCREENSHOTS_DIR` is set; else
