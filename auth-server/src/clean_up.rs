@@ -1,11 +1,11 @@
-//! Deleting what can no longer be used: dead tokens past their retention and login failures past
-//! the throttling window. The periodic task and `clear-tokens` both do exactly this.
+//! Deleting what can no longer be used: dead tokens and authorization codes past their retention,
+//! expired browser sessions, and login failures past the throttling window. The periodic task and `clear-tokens` both do exactly this.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_store::login_failures;
 use auth_store::tokens::{self, Cleared};
+use auth_store::{authorization_codes, browser_sessions, login_failures};
 use store::{DbConnection, StoreError};
 
 use crate::services::Services;
@@ -18,6 +18,8 @@ pub fn clear_dead_rows(
     let now = oauth_core::time::now();
     let cleared = tokens::delete_dead(conn, now - retention_seconds)?;
     login_failures::delete_older_than(conn, now - login_window_seconds)?;
+    authorization_codes::delete_expired(conn, now - retention_seconds)?;
+    browser_sessions::delete_expired(conn, now)?;
     Ok(cleared)
 }
 

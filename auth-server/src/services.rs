@@ -10,10 +10,14 @@ use crate::token_strategy::TokenStrategy;
 
 pub struct Services {
     pub db: Database,
+    /// The issuer (RFC 8414, RFC 9207): the base of every URL the server announces.
+    pub issuer: String,
     pub clock: Clock,
     pub hasher: PasswordHasher,
     pub throttle: LoginThrottle,
     pub tokens: TokenStrategy,
+    /// How long a browser stays signed in.
+    pub session_seconds: i64,
     pub clients: ClientAuthenticator,
     /// Every scope a client may ever be granted.
     pub scopes: ScopeSet,

@@ -15,7 +15,7 @@ use store::Database;
 use crate::clean_up::{self, Schedule};
 use crate::clients::ClientAuthenticator;
 use crate::configuration::Settings;
-use crate::http::{self, metadata::ServerMetadata};
+use crate::http::{self, cookies::CookiePolicy, metadata::ServerMetadata};
 use crate::services::{Clock, Services};
 use crate::throttle::LoginThrottle;
 use crate::token_strategy::TokenStrategy;
@@ -41,8 +41,10 @@ impl Application {
             .await
             .context("the hasher task failed")??;
         let db = Database::new(pool);
+        let issuer = settings.issuer_for(addr);
         let services = Arc::new(Services {
             db: db.clone(),
+            issuer: issuer.clone(),
             clock: Clock::System,
             hasher,
             throttle: LoginThrottle {
@@ -53,7 +55,9 @@ impl Application {
                 access_seconds: settings.access_token_seconds,
                 refresh_seconds: settings.refresh_token_seconds,
                 family_seconds: settings.refresh_token_max_lifetime_seconds,
+                code_seconds: settings.authorization_code_seconds,
             },
+            session_seconds: settings.session_seconds,
             clients: ClientAuthenticator::new(settings.client_cache_seconds),
             scopes: settings.scopes.clone(),
         });
@@ -65,7 +69,8 @@ impl Application {
                 login_window_seconds: settings.login_failure_window_seconds,
             },
         );
-        let metadata = web::Data::new(ServerMetadata::new(&settings.issuer_for(addr), &services));
+        let metadata = web::Data::new(ServerMetadata::new(&issuer, &services));
+        let cookies = web::Data::new(CookiePolicy::new(&issuer, settings.session_seconds));
         let readiness = web::Data::new(Readiness(vec![Check::database(db)]));
         let services = web::Data::from(services);
         let server = HttpServer::new(move || {
@@ -73,6 +78,7 @@ impl Application {
                 .wrap(access_log())
                 .app_data(services.clone())
                 .app_data(metadata.clone())
+                .app_data(cookies.clone())
                 .app_data(readiness.clone())
                 .configure(http::configure)
         })

@@ -26,10 +26,15 @@ async fn the_metadata_document_names_every_endpoint_under_the_issuer(db: TestDat
         doc["revocation_endpoint"],
         "https://auth.example.com/o/revoke_token/"
     );
-    assert_eq!(doc["scopes_supported"].as_array().unwrap().len(), 9);
+    assert_eq!(doc["scopes_supported"].as_array().unwrap().len(), 12);
     assert_eq!(
         doc["grant_types_supported"],
-        serde_json::json!(["password", "refresh_token", "client_credentials"])
+        serde_json::json!([
+            "authorization_code",
+            "password",
+            "refresh_token",
+            "client_credentials"
+        ])
     );
     assert!(doc["token_endpoint_auth_methods_supported"]
         .as_array()

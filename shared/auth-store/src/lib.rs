@@ -4,6 +4,9 @@
 //! declared here can be named from a crate that does not depend on this one.
 
 pub mod applications;
+pub mod authorization_codes;
+pub mod browser_sessions;
+pub mod consents;
 pub mod login_failures;
 pub mod models;
 pub mod schema;

@@ -43,9 +43,22 @@ pub struct Application {
     pub can_introspect: bool,
     pub owner_id: i32,
     pub created_at: i64,
+    /// Space-separated: a registered URI is absolute and holds no space.
+    pub redirect_uris: String,
+    pub post_logout_redirect_uris: String,
+    /// A first-party client: its users are not asked to approve it.
+    pub skip_consent: bool,
 }
 
 impl Application {
+    pub fn redirect_uris(&self) -> impl Iterator<Item = &str> {
+        self.redirect_uris.split_whitespace()
+    }
+
+    pub fn post_logout_redirect_uris(&self) -> impl Iterator<Item = &str> {
+        self.post_logout_redirect_uris.split_whitespace()
+    }
+
     pub fn client_type(&self) -> ClientType {
         ClientType::parse(&self.client_type).unwrap_or(ClientType::Public)
     }
@@ -80,6 +93,9 @@ pub struct NewApplication {
     pub can_introspect: bool,
     pub owner_id: i32,
     pub created_at: i64,
+    pub redirect_uris: String,
+    pub post_logout_redirect_uris: String,
+    pub skip_consent: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -167,4 +183,41 @@ pub struct TokenFamily {
     /// Absolute: rotation never extends it.
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+}
+
+/// A signed-in browser, by the hash of its cookie's session id.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = browser_sessions, primary_key(id_hash))]
+pub struct BrowserSession {
+    pub id_hash: String,
+    pub user_id: i32,
+    /// The user's credentials version at sign-in: a password change ends the session.
+    pub credentials_version: i32,
+    /// When the user last entered their password (OpenID Connect's `auth_time`).
+    pub auth_time: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// An authorization code, by hash, and everything it is bound to.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = authorization_codes, primary_key(code_hash), treat_none_as_default_value = false)]
+pub struct AuthorizationCode {
+    pub code_hash: String,
+    pub application_id: i32,
+    pub user_id: i32,
+    pub credentials_version: i32,
+    /// None when the authorize request omitted it (the token request must then omit it too).
+    pub redirect_uri: Option<String>,
+    /// BASE64URL(SHA-256(code_verifier)), RFC 7636 §4.2.
+    pub code_challenge: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub auth_time: i64,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    /// What the exchange issued, revoked if the code is presented again.
+    pub access_token_id: Option<i64>,
+    pub family_id: Option<String>,
 }
