@@ -94,24 +94,14 @@ async fn the_code_flow_signs_in_asks_consent_and_its_code_yields_tokens_that_rot
     let rotated = app.refresh(&clients.web, refresh).await;
     assert_eq!(rotated.status(), StatusCode::OK);
     let again = app.refresh(&clients.web, refresh).await;
-    assert_eq!(
-        oauth_error(again).await,
-        (StatusCode::BAD_REQUEST, "invalid_grant".into())
-    );
+    assert_bad_request(again, "invalid_grant").await;
 }
 
 async fn the_pages_carry_their_security_headers_and_cookie_flags(db: TestDatabase) {
     let app = spawn_app(db).await;
     let clients = seed_code_clients(&app);
     let mut browser = Browser::new(&app);
-    let (_, challenge) = pkce();
-    let path = authorize_path(
-        &clients.spa,
-        &[
-            ("code_challenge", challenge.as_str()),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let path = pkce_path(&clients.spa, &[]);
     let login = browser.get(&path).await;
     assert!(login.is_login_page());
     let h = &login.headers;
@@ -166,14 +156,7 @@ async fn the_session_cookie_is_secure_and_host_prefixed_when_the_issuer_is_https
     let app = spawn_app_with(db, &[("AUTH_ISSUER", "https://auth.example.com")]).await;
     let clients = seed_code_clients(&app);
     let mut browser = Browser::new(&app);
-    let (_, challenge) = pkce();
-    let path = authorize_path(
-        &clients.spa,
-        &[
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let path = pkce_path(&clients.spa, &[]);
     let login = browser.get(&path).await;
     let csrf = login
         .set_cookie("__Host-oauth_csrf")
@@ -228,10 +211,7 @@ async fn pkce_is_required_and_only_s256_is_accepted(db: TestDatabase) {
     // A verifier that is not one (RFC 7636 §4.1) is refused at the token endpoint too.
     let (code, _) = code_for(&mut browser, &clients.spa, SPA_REDIRECT, "read").await;
     let res = exchange(&app, &clients.spa, &code, Some(SPA_REDIRECT), "short").await;
-    assert_eq!(
-        oauth_error(res).await,
-        (StatusCode::BAD_REQUEST, "invalid_request".into())
-    );
+    assert_bad_request(res, "invalid_request").await;
 }
 
 async fn a_wrong_verifier_is_invalid_grant_and_uses_the_code_up(db: TestDatabase) {
@@ -241,10 +221,7 @@ async fn a_wrong_verifier_is_invalid_grant_and_uses_the_code_up(db: TestDatabase
     let (code, verifier) = code_for(&mut browser, &clients.spa, SPA_REDIRECT, "read").await;
     let (other, _) = pkce();
     let res = exchange(&app, &clients.spa, &code, Some(SPA_REDIRECT), &other).await;
-    assert_eq!(
-        oauth_error(res).await,
-        (StatusCode::BAD_REQUEST, "invalid_grant".into())
-    );
+    assert_bad_request(res, "invalid_grant").await;
     let res = exchange(&app, &clients.spa, &code, Some(SPA_REDIRECT), &verifier).await;
     assert_eq!(
         oauth_error(res).await,
@@ -278,18 +255,12 @@ async fn a_code_presented_twice_is_refused_and_revokes_what_it_issued(db: TestDa
     assert!(app.is_active(rotated_access).await);
 
     let res = exchange(&app, &clients.web, &code, Some(WEB_REDIRECT), &verifier).await;
-    assert_eq!(
-        oauth_error(res).await,
-        (StatusCode::BAD_REQUEST, "invalid_grant".into())
-    );
+    assert_bad_request(res, "invalid_grant").await;
     assert!(!app.is_active(rotated_access).await, "descendants revoked");
     let res = app
         .refresh(&clients.web, rotated["refresh_token"].as_str().unwrap())
         .await;
-    assert_eq!(
-        oauth_error(res).await,
-        (StatusCode::BAD_REQUEST, "invalid_grant".into())
-    );
+    assert_bad_request(res, "invalid_grant").await;
 }
 
 async fn an_expired_code_is_invalid_grant(db: TestDatabase) {
@@ -299,10 +270,7 @@ async fn an_expired_code_is_invalid_grant(db: TestDatabase) {
     let (code, verifier) = code_for(&mut browser, &clients.spa, SPA_REDIRECT, "read").await;
     sleep(Duration::from_millis(2100)).await;
     let res = exchange(&app, &clients.spa, &code, Some(SPA_REDIRECT), &verifier).await;
-    assert_eq!(
-        oauth_error(res).await,
-        (StatusCode::BAD_REQUEST, "invalid_grant".into())
-    );
+    assert_bad_request(res, "invalid_grant").await;
 }
 
 async fn the_code_is_bound_to_its_client_and_redirect_uri(db: TestDatabase) {
@@ -313,10 +281,7 @@ async fn the_code_is_bound_to_its_client_and_redirect_uri(db: TestDatabase) {
     // Another client: invalid_grant (and the code is spent).
     let (code, verifier) = code_for(&mut browser, &clients.spa, SPA_REDIRECT, "read").await;
     let res = exchange(&app, &clients.web, &code, Some(SPA_REDIRECT), &verifier).await;
-    assert_eq!(
-        oauth_error(res).await,
-        (StatusCode::BAD_REQUEST, "invalid_grant".into())
-    );
+    assert_bad_request(res, "invalid_grant").await;
 
     // A different redirect_uri, or none when the request had one.
     for sent in [Some("http://127.0.0.1:5555/other"), None] {
@@ -457,14 +422,7 @@ async fn a_form_without_the_csrf_token_is_refused_before_the_password_is_checked
     let app = spawn_app_with(db, &[("LOGIN_FAILURE_LIMIT", "1")]).await;
     let clients = seed_code_clients(&app);
     let mut browser = Browser::new(&app);
-    let (_, challenge) = pkce();
-    let path = authorize_path(
-        &clients.spa,
-        &[
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let path = pkce_path(&clients.spa, &[]);
     let login = browser.get(&path).await;
     let token = login.csrf_token();
     for form in [
@@ -503,14 +461,7 @@ async fn a_wrong_password_gets_the_uniform_answer_and_counts_towards_the_grants_
     let app = spawn_app_with(db, &[("LOGIN_FAILURE_LIMIT", "2")]).await;
     let clients = seed_code_clients(&app);
     let mut browser = Browser::new(&app);
-    let (_, challenge) = pkce();
-    let path = authorize_path(
-        &clients.spa,
-        &[
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let path = pkce_path(&clients.spa, &[]);
     let login = browser.get(&path).await;
     let wrong = browser.sign_in(&path, &login, "wrong-password").await;
     assert!(wrong.is_login_page(), "the login page again");
@@ -558,15 +509,7 @@ async fn deny_is_access_denied(db: TestDatabase) {
     let app = spawn_app(db).await;
     let clients = seed_code_clients(&app);
     let mut browser = Browser::new(&app);
-    let (_, challenge) = pkce();
-    let path = authorize_path(
-        &clients.web,
-        &[
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-            ("state", "d"),
-        ],
-    );
+    let path = pkce_path(&clients.web, &[("state", "d")]);
     let login = browser.get(&path).await;
     let consent = browser.sign_in(&path, &login, PASSWORD).await;
     let denied = browser.answer_consent(&path, &consent, "no").await;
@@ -578,17 +521,7 @@ async fn prompt_none_login_and_consent_are_honoured(db: TestDatabase) {
     let app = spawn_app(db).await;
     let clients = seed_code_clients(&app);
     let mut browser = Browser::new(&app);
-    let (_, challenge) = pkce();
-    let path = |client, prompt: &str| {
-        authorize_path(
-            client,
-            &[
-                ("code_challenge", challenge.as_str()),
-                ("code_challenge_method", "S256"),
-                ("prompt", prompt),
-            ],
-        )
-    };
+    let path = |client, prompt: &str| pkce_path(client, &[("prompt", prompt)]);
     let page = browser.get(&path(&clients.web, "none")).await;
     assert_eq!(redirected_error(&page, &app), "login_required");
 
@@ -620,17 +553,7 @@ async fn consent_is_remembered_for_a_confidential_client_only(db: TestDatabase) 
     let mut browser = Browser::new(&app);
     code_for(&mut browser, &clients.web, WEB_REDIRECT, "read write").await;
     code_for(&mut browser, &clients.spa, SPA_REDIRECT, "read").await;
-    let (_, challenge) = pkce();
-    let path = |client, scope| {
-        authorize_path(
-            client,
-            &[
-                ("scope", scope),
-                ("code_challenge", challenge.as_str()),
-                ("code_challenge_method", "S256"),
-            ],
-        )
-    };
+    let path = |client, scope| pkce_path(client, &[("scope", scope)]);
     assert_eq!(
         browser.get(&path(&clients.web, "read")).await.status,
         StatusCode::FOUND
@@ -649,14 +572,9 @@ async fn a_first_party_client_skips_consent(db: TestDatabase) {
     let app = spawn_app(db).await;
     let clients = seed_code_clients(&app);
     let mut browser = Browser::new(&app);
-    let (_, challenge) = pkce();
-    let path = authorize_path(
+    let path = pkce_path(
         &clients.first_party,
-        &[
-            ("redirect_uri", "https://first.example.com/b"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
+        &[("redirect_uri", "https://first.example.com/b")],
     );
     let login = browser.get(&path).await;
     let page = browser.sign_in(&path, &login, PASSWORD).await;
@@ -713,16 +631,7 @@ async fn logout_ends_the_session_after_confirmation(db: TestDatabase) {
     );
     // The old id no longer signs in, even if a copy of the cookie comes back.
     browser.cookies.insert("oauth_session".into(), id);
-    let (_, challenge) = pkce();
-    let page = browser
-        .get(&authorize_path(
-            &clients.web,
-            &[
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
-        ))
-        .await;
+    let page = browser.get(&pkce_path(&clients.web, &[])).await;
     assert!(page.is_login_page());
 }
 
@@ -747,15 +656,6 @@ async fn a_password_change_ends_the_browser_session(db: TestDatabase) {
         )
         .unwrap();
     }
-    let (_, challenge) = pkce();
-    let page = browser
-        .get(&authorize_path(
-            &clients.web,
-            &[
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
-        ))
-        .await;
+    let page = browser.get(&pkce_path(&clients.web, &[])).await;
     assert!(page.is_login_page());
 }

@@ -66,14 +66,7 @@ async fn a_hostile_login_form_gets_an_error_and_writes_nothing(db: TestDatabase)
     let clients = seed_code_clients(&app);
     let before = row_counts(&app.pool);
     let mut browser = Browser::new(&app);
-    let (_, challenge) = pkce();
-    let path = authorize_path(
-        &clients.spa,
-        &[
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let path = pkce_path(&clients.spa, &[]);
     let login = browser.get(&path).await;
     let csrf = login.csrf_token();
     let long_login = "u".repeat(10_000);

@@ -264,3 +264,14 @@ pub async fn exchange(
         app.post_form("/o/token/", None, &params).await
     }
 }
+
+/// `authorize_path` with a fresh S256 challenge (whose verifier no test needs) and `params`.
+pub fn pkce_path(client: &SeededClient, params: &[(&str, &str)]) -> String {
+    let (_, challenge) = pkce();
+    let mut all = vec![
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    all.extend_from_slice(params);
+    authorize_path(client, &all)
+}

@@ -167,3 +167,11 @@ pub async fn oauth_error(res: Response) -> (StatusCode, String) {
         body["error"].as_str().unwrap_or_default().to_string(),
     )
 }
+
+/// Asserts a 400 with this `error`.
+pub async fn assert_bad_request(res: Response, error: &str) {
+    assert_eq!(
+        oauth_error(res).await,
+        (StatusCode::BAD_REQUEST, error.to_string())
+    );
+}
