@@ -1,5 +1,5 @@
-//! Building and running the server: the pool, migrations, the services, the periodic clean-up
-//! and the routes.
+//! Building and running the server: the pool, migrations, the first signing key, the services,
+//! the periodic clean-up and the routes.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -15,7 +15,9 @@ use store::Database;
 use crate::clean_up::{self, Schedule};
 use crate::clients::ClientAuthenticator;
 use crate::configuration::Settings;
-use crate::http::{self, metadata::ServerMetadata};
+use crate::http::{self, metadata::Metadata};
+use crate::oidc::key_ring::KeyRing;
+use crate::oidc::keys;
 use crate::services::{Clock, Services};
 use crate::throttle::LoginThrottle;
 use crate::token_strategy::TokenStrategy;
@@ -23,6 +25,7 @@ use crate::token_strategy::TokenStrategy;
 pub struct Application {
     port: u16,
     server: Server,
+    services: Arc<Services>,
 }
 
 impl Application {
@@ -41,6 +44,12 @@ impl Application {
             .await
             .context("the hasher task failed")??;
         let db = Database::new(pool);
+        keys::ensure_one(&db).await?;
+        let policy = settings.key_policy();
+        let keys = db
+            .run(move |conn| KeyRing::load(conn, policy, oauth_core::time::now()))
+            .await?;
+        let issuer = settings.issuer_for(addr);
         let services = Arc::new(Services {
             db: db.clone(),
             clock: Clock::System,
@@ -56,6 +65,8 @@ impl Application {
             },
             clients: ClientAuthenticator::new(settings.client_cache_seconds),
             scopes: settings.scopes.clone(),
+            issuer: issuer.clone(),
+            keys,
         });
         clean_up::spawn(
             services.clone(),
@@ -63,10 +74,12 @@ impl Application {
                 every_seconds: settings.cleanup_interval_seconds,
                 retention_seconds: settings.token_retention_seconds,
                 login_window_seconds: settings.login_failure_window_seconds,
+                keys: policy,
             },
         );
-        let metadata = web::Data::new(ServerMetadata::new(&settings.issuer_for(addr), &services));
+        let metadata = web::Data::new(Metadata::new(&issuer, &services));
         let readiness = web::Data::new(Readiness(vec![Check::database(db)]));
+        let handle = services.clone();
         let services = web::Data::from(services);
         let server = HttpServer::new(move || {
             App::new()
@@ -82,11 +95,17 @@ impl Application {
         Ok(Self {
             port: addr.port(),
             server,
+            services: handle,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The services the handlers share (tests mint ID tokens with them).
+    pub fn services(&self) -> Arc<Services> {
+        self.services.clone()
     }
 
     /// Stops the server from elsewhere (tests stop an auth server under load this way).

@@ -3,9 +3,11 @@
 pub mod client_auth;
 pub mod form;
 pub mod introspect;
+pub mod jwks;
 pub mod metadata;
 pub mod revoke;
 pub mod token;
+pub mod userinfo;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponseBuilder};
@@ -16,8 +18,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/o/token/").post(token::issue_token))
         .service(web::resource("/o/introspect/").post(introspect::introspect_token))
         .service(web::resource("/o/revoke_token/").post(revoke::revoke_token))
+        .service(web::resource("/o/jwks/").get(jwks::get_jwks))
+        .service(
+            web::resource("/o/userinfo/")
+                .get(userinfo::get_userinfo)
+                .post(userinfo::get_userinfo),
+        )
         .service(
             web::resource("/.well-known/oauth-authorization-server").get(metadata::server_metadata),
+        )
+        .service(
+            web::resource("/.well-known/openid-configuration").get(metadata::openid_metadata),
         )
         .service(web::resource("/healthz").get(health::healthz))
         .service(web::resource("/readyz").get(health::readyz));

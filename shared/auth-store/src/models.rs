@@ -168,3 +168,26 @@ pub struct TokenFamily {
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
 }
+
+/// An OpenID Connect signing key. Its `Debug` leaves the private key out.
+#[derive(Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = signing_keys, primary_key(kid), treat_none_as_default_value = false)]
+pub struct SigningKey {
+    /// The key's RFC 7638 thumbprint, the JWT header's `kid`.
+    pub kid: String,
+    /// PKCS#8 PEM, unencrypted.
+    pub private_key_pem: String,
+    pub created_at: i64,
+    /// When a newer key was added.
+    pub retired_at: Option<i64>,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .field("created_at", &self.created_at)
+            .field("retired_at", &self.retired_at)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,5 +1,5 @@
-//! The auth server's own tables: clients, tokens and login failures. Only the auth server depends
-//! on this crate, so no other service can name these tables.
+//! The auth server's own tables: clients, tokens, login failures and signing keys. Only the auth
+//! server depends on this crate, so no other service can name these tables.
 
 // The columns of `users` the token queries read (introspection's username, an owner's active
 // flag). The store crate declares the whole table; a second, narrower declaration here is what
@@ -77,6 +77,15 @@ diesel::table! {
         id -> BigInt,
         account -> Text,
         failed_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        private_key_pem -> Text,
+        created_at -> BigInt,
+        retired_at -> Nullable<BigInt>,
     }
 }
 

@@ -22,6 +22,8 @@ pub enum Event {
     ClientCreated,
     ClientSecretRotated,
     ClientDeleted,
+    SigningKeyCreated,
+    SigningKeyRotated,
 }
 
 impl Event {
@@ -38,6 +40,8 @@ impl Event {
             Self::ClientCreated => "client.create",
             Self::ClientSecretRotated => "client.rotate_secret",
             Self::ClientDeleted => "client.delete",
+            Self::SigningKeyCreated => "signing_key.create",
+            Self::SigningKeyRotated => "signing_key.rotate",
         }
     }
 }
