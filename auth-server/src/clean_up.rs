@@ -36,7 +36,10 @@ pub struct Schedule {
 
 /// Deletes the signing keys whose every ID token has expired: their private keys serve nothing.
 pub fn delete_unpublished_keys(conn: &mut DbConnection, keys: KeyPolicy) -> Result<usize, StoreError> {
-    signing_keys::delete_retired_before(conn, keys.deletable_before(oauth_core::time::now()))
+    signing_keys::delete_retired_by(
+        conn,
+        keys.unpublished_if_retired_by(oauth_core::time::now()),
+    )
 }
 
 /// Runs [`clear_dead_rows`] every interval on the current runtime.

@@ -498,8 +498,8 @@ fn rotate_secret(conn: &mut DbConnection, client_id: &str, json: bool) -> anyhow
 }
 
 fn rotate_signing_key(conn: &mut DbConnection, settings: &Settings) -> anyhow::Result<()> {
-    let key = keys::generate(now())?;
-    let retired = signing_keys::rotate(conn, &key)?;
+    let key = keys::generate()?;
+    let retired = signing_keys::rotate(conn, &key.row(now()))?;
     audit::record(Event::SigningKeyRotated)
         .field("kid", &key.kid)
         .field("retired", retired)

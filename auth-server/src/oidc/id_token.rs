@@ -96,7 +96,7 @@ mod tests {
     fn services(db: &TestDatabase) -> (Services, User) {
         let pool = migrated_pool(db);
         let mut conn = pool.get().unwrap();
-        signing_keys::insert_first(&mut conn, &keys::generate(0).unwrap()).unwrap();
+        signing_keys::insert_first(&mut conn, &keys::generate().unwrap().row(0)).unwrap();
         let user = seed::user("tue").email("tue@example.com").create(&mut conn);
         let policy = KeyPolicy {
             cache_seconds: 0,

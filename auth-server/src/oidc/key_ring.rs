@@ -52,8 +52,9 @@ impl KeyPolicy {
         retired_at + self.publish_delay() + self.id_token_seconds
     }
 
-    /// Keys retired before this have nothing left to verify (the clean-up deletes them).
-    pub fn deletable_before(&self, now: i64) -> i64 {
+    /// Keys retired at or before this are no longer published and have nothing left to verify
+    /// (the clean-up deletes them).
+    pub fn unpublished_if_retired_by(&self, now: i64) -> i64 {
         now - self.publish_delay() - self.id_token_seconds
     }
 
@@ -263,7 +264,7 @@ mod tests {
         let keys = created
             .iter()
             .map(|&created_at| RingKey {
-                key: Arc::new(keys::parse(&keys::generate(created_at).unwrap()).unwrap()),
+                key: Arc::new(keys::parse(&keys::generate().unwrap().row(created_at)).unwrap()),
                 created_at,
             })
             .collect();
@@ -305,7 +306,7 @@ mod tests {
         let p = policy(60);
         // Retired at 10 000: it may sign until 10 121, and that token lives an hour.
         assert_eq!(p.unpublished_from(10_000), 10_000 + 121 + 3600);
-        assert_eq!(p.deletable_before(10_000 + 121 + 3600), 10_000);
+        assert_eq!(p.unpublished_if_retired_by(10_000 + 121 + 3600), 10_000);
         assert_eq!(p.jwks_cache_control(), "public, max-age=60");
     }
 

@@ -19,20 +19,36 @@ use store::{Database, StoreError};
 pub const KEY_BITS: usize = 2048;
 pub const ALGORITHM: &str = "RS256";
 
-/// A new key, with `created_at`, ready to store. Slow (a prime search): call it off the async
-/// workers.
-pub fn generate(created_at: i64) -> anyhow::Result<SigningKey> {
+/// A new key. Slow (a prime search, a few tenths of a second): call it off the async workers.
+pub fn generate() -> anyhow::Result<NewKey> {
     let private = rsa::PrivateKey::new(&mut getrandom::SysRng, KEY_BITS)
         .map_err(|e| anyhow::anyhow!("RSA key generation failed: {e}"))?;
     let pem = private
         .to_pkcs8_pem(LineEnding::LF)
         .map_err(|e| anyhow::anyhow!("encoding the key as PKCS#8 failed: {e}"))?;
-    Ok(SigningKey {
+    Ok(NewKey {
         kid: PublicJwk::of(&private).kid,
         private_key_pem: pem.to_string(),
-        created_at,
-        retired_at: None,
     })
+}
+
+/// A generated key, not yet stored.
+pub struct NewKey {
+    pub kid: String,
+    private_key_pem: String,
+}
+
+impl NewKey {
+    /// The row to store. `created_at` is when it is stored, not when it was generated: the
+    /// publish delay counts from the moment replicas can read it.
+    pub fn row(&self, created_at: i64) -> SigningKey {
+        SigningKey {
+            kid: self.kid.clone(),
+            private_key_pem: self.private_key_pem.clone(),
+            created_at,
+            retired_at: None,
+        }
+    }
 }
 
 /// Stores a first key when there is none (at start). Replicas that start together may each make
@@ -41,10 +57,12 @@ pub async fn ensure_one(db: &Database) -> anyhow::Result<()> {
     if !db.run(|conn| signing_keys::is_empty(conn)).await? {
         return Ok(());
     }
-    let key = tokio::task::spawn_blocking(|| generate(oauth_core::time::now())).await??;
+    let key = tokio::task::spawn_blocking(generate).await??;
     let kid = key.kid.clone();
     if db
-        .run(move |conn| -> Result<bool, StoreError> { signing_keys::insert_first(conn, &key) })
+        .run(move |conn| -> Result<bool, StoreError> {
+            signing_keys::insert_first(conn, &key.row(oauth_core::time::now()))
+        })
         .await?
     {
         audit::record(Event::SigningKeyCreated)
@@ -134,7 +152,7 @@ mod tests {
     #[test]
     fn a_generated_key_reads_back_with_its_thumbprint_as_kid() {
         let started = std::time::Instant::now();
-        let key = generate(1_700_000_000).unwrap();
+        let key = generate().unwrap().row(1_700_000_000);
         eprintln!("generated a {KEY_BITS}-bit key in {:?}", started.elapsed());
         assert!(key.private_key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
         assert_eq!(key.kid.len(), 43);
@@ -149,7 +167,7 @@ mod tests {
 
     #[test]
     fn a_row_whose_kid_names_another_key_is_refused() {
-        let mut key = generate(0).unwrap();
+        let mut key = generate().unwrap().row(0);
         key.kid = "someone-else".into();
         assert!(parse(&key).unwrap_err().to_string().contains("thumbprint"));
         key.private_key_pem = "-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n".into();

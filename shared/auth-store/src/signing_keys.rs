@@ -62,12 +62,13 @@ pub fn rotate(conn: &mut DbConnection, key: &SigningKey) -> StoreResult<usize> {
     })?)
 }
 
-/// Deletes the keys retired before `cutoff` (their ID tokens have expired: the caller knows when).
-pub fn delete_retired_before(conn: &mut DbConnection, cutoff: i64) -> StoreResult<usize> {
+/// Deletes the keys retired at or before `cutoff` (their ID tokens have expired: the caller knows
+/// when).
+pub fn delete_retired_by(conn: &mut DbConnection, cutoff: i64) -> StoreResult<usize> {
     Ok(diesel::delete(
         signing_keys::table
             .filter(signing_keys::retired_at.is_not_null())
-            .filter(signing_keys::retired_at.lt(cutoff)),
+            .filter(signing_keys::retired_at.le(cutoff)),
     )
     .execute(conn)?)
 }
