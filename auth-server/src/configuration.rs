@@ -61,9 +61,9 @@ pub struct AuthArgs {
     /// key signs twice this (and a second) after rotate-signing-key. 0 reads them on every use.
     #[arg(long, env = "SIGNING_KEY_CACHE_SECONDS", default_value_t = 60, value_parser = number_in(0..=3600u64))]
     pub signing_key_cache_seconds: u64,
-    /// How old each server's copy of the CORS origins (those of registered redirect URIs) may be;
-    /// 0 reads them for every cross-origin request.
-    #[arg(long, env = "CORS_ORIGINS_CACHE_SECONDS", default_value_t = 60, value_parser = number_in(0..=3600u64))]
+    /// How often each server re-reads the origins allowed cross-origin calls (those of the
+    /// registered redirect URIs): a new client's origin works everywhere within this.
+    #[arg(long, env = "CORS_ORIGINS_CACHE_SECONDS", default_value_t = 60, value_parser = number_in(1..=3600u64))]
     pub cors_origins_cache_seconds: u64,
 }
 
@@ -116,7 +116,7 @@ pub struct Settings {
     pub id_token_seconds: i64,
     /// How old a copy of the signing keys may be; 0 turns the copy off.
     pub signing_key_cache_seconds: u64,
-    /// How old a copy of the CORS origins may be; 0 turns the copy off.
+    /// How often the CORS origins are re-read.
     pub cors_origins_cache_seconds: u64,
 }
 
@@ -213,10 +213,10 @@ mod tests {
     }
 
     #[test]
-    fn zero_turns_the_key_and_origin_copies_off() {
+    fn zero_turns_the_key_copy_off() {
         let s = Settings::from_pairs(&[
             ("SIGNING_KEY_CACHE_SECONDS", "0"),
-            ("CORS_ORIGINS_CACHE_SECONDS", "0"),
+            ("CORS_ORIGINS_CACHE_SECONDS", "1"),
             ("ID_TOKEN_EXPIRE_SECONDS", "5"),
         ])
         .unwrap();
@@ -227,7 +227,7 @@ mod tests {
                 id_token_seconds: 5
             }
         );
-        assert_eq!(s.cors_origins_cache_seconds, 0);
+        assert_eq!(s.cors_origins_cache_seconds, 1);
     }
 
     #[test]
@@ -259,6 +259,7 @@ mod tests {
             ("SIGNING_KEY_CACHE_SECONDS", "-1"),
             ("SIGNING_KEY_CACHE_SECONDS", "3601"),
             ("CORS_ORIGINS_CACHE_SECONDS", "soon"),
+            ("CORS_ORIGINS_CACHE_SECONDS", "0"),
         ] {
             let err = Settings::from_pairs(&[(name, value)]).unwrap_err();
             assert_eq!(err.name, name, "{value}");
