@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_store::{login_failures, signing_keys};
 use auth_store::tokens::{self, Cleared};
+use auth_store::{login_failures, signing_keys};
 use store::{DbConnection, StoreError};
 
 use crate::oidc::key_ring::KeyPolicy;
@@ -35,7 +35,10 @@ pub struct Schedule {
 }
 
 /// Deletes the signing keys whose every ID token has expired: their private keys serve nothing.
-pub fn delete_unpublished_keys(conn: &mut DbConnection, keys: KeyPolicy) -> Result<usize, StoreError> {
+pub fn delete_unpublished_keys(
+    conn: &mut DbConnection,
+    keys: KeyPolicy,
+) -> Result<usize, StoreError> {
     signing_keys::delete_retired_by(
         conn,
         keys.unpublished_if_retired_by(oauth_core::time::now()),

@@ -3,8 +3,8 @@
 
 use std::io::{BufRead, IsTerminal};
 
-use auth_store::{applications, signing_keys};
 use auth_store::models::{Application, ClientType, NewApplication};
+use auth_store::{applications, signing_keys};
 use clap::{Args, Parser, Subcommand};
 use oauth_core::accounts::{
     is_valid_email, is_valid_username, password_problem, EMAIL_MAX_CHARS, USERNAME_MAX_CHARS,

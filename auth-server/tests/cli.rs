@@ -383,7 +383,10 @@ fn clear_tokens_deletes_signing_keys_whose_tokens_have_all_expired(cli: Cli) {
             ],
         )
         .ok();
-    assert!(cleared.ends_with("deleted 1 retired signing keys\n"), "{cleared}");
+    assert!(
+        cleared.ends_with("deleted 1 retired signing keys\n"),
+        "{cleared}"
+    );
     let rows = signing_key_rows(&cli);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].2, None);

@@ -27,9 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/.well-known/oauth-authorization-server").get(metadata::server_metadata),
         )
-        .service(
-            web::resource("/.well-known/openid-configuration").get(metadata::openid_metadata),
-        )
+        .service(web::resource("/.well-known/openid-configuration").get(metadata::openid_metadata))
         .service(web::resource("/healthz").get(health::healthz))
         .service(web::resource("/readyz").get(health::readyz));
 }

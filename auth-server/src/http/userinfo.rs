@@ -75,7 +75,9 @@ impl ResponseError for BearerError {
                 *d,
             ),
             Self::Flow(UserinfoError::InsufficientScope) => (
-                format!(r#"Bearer realm="oauth", error="insufficient_scope", scope="{OPENID_SCOPE}""#),
+                format!(
+                    r#"Bearer realm="oauth", error="insufficient_scope", scope="{OPENID_SCOPE}""#
+                ),
                 "insufficient_scope",
                 "The access token does not hold the openid scope.",
             ),

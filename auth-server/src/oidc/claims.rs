@@ -25,13 +25,11 @@ pub struct UserClaims {
 
 impl UserClaims {
     pub fn of(user: &User, scope: &ScopeSet) -> Self {
-        let email = (scope.contains(EMAIL_SCOPE) && !user.email.is_empty())
-            .then(|| user.email.clone());
+        let email =
+            (scope.contains(EMAIL_SCOPE) && !user.email.is_empty()).then(|| user.email.clone());
         Self {
             sub: user.id.to_string(),
-            preferred_username: scope
-                .contains(PROFILE_SCOPE)
-                .then(|| user.username.clone()),
+            preferred_username: scope.contains(PROFILE_SCOPE).then(|| user.username.clone()),
             email_verified: email.as_ref().map(|_| false),
             email,
         }
@@ -79,7 +77,10 @@ mod tests {
 
     #[test]
     fn each_scope_adds_its_claims_and_nothing_else() {
-        assert_eq!(claims("tue@example.com", "openid"), serde_json::json!({"sub": "7"}));
+        assert_eq!(
+            claims("tue@example.com", "openid"),
+            serde_json::json!({"sub": "7"})
+        );
         assert_eq!(
             claims("tue@example.com", "openid profile"),
             serde_json::json!({"sub": "7", "preferred_username": "tue"})

@@ -137,9 +137,11 @@ mod tests {
             .iter()
             .find(|k| k["kid"] == kid.as_str())
             .expect("the kid is in the JWKS");
-        let key =
-            DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap())
-                .unwrap();
+        let key = DecodingKey::from_rsa_components(
+            jwk["n"].as_str().unwrap(),
+            jwk["e"].as_str().unwrap(),
+        )
+        .unwrap();
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_audience(&["demo"]);
         validation.set_issuer(&[ISSUER]);
@@ -201,9 +203,17 @@ mod tests {
             issued_at: 1_700_000_000,
         };
         let claims = verify(&services, &mint(&services, &mut conn, &request).unwrap(), 0);
-        let mut names: Vec<&str> = claims.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        let mut names: Vec<&str> = claims
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
         names.sort();
-        assert_eq!(names, ["at_hash", "aud", "auth_time", "exp", "iat", "iss", "sub"]);
+        assert_eq!(
+            names,
+            ["at_hash", "aud", "auth_time", "exp", "iat", "iss", "sub"]
+        );
     }
 
     #[test]

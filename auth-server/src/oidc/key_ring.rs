@@ -216,7 +216,10 @@ impl KeyRing {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let published: Vec<&SigningKey> = rows
             .iter()
-            .filter(|row| row.retired_at.is_none_or(|r| now < policy.unpublished_from(r)))
+            .filter(|row| {
+                row.retired_at
+                    .is_none_or(|r| now < policy.unpublished_from(r))
+            })
             .collect();
         parsed.retain(|kid, _| published.iter().any(|row| &row.kid == kid));
         let mut keys = Vec::with_capacity(published.len());
@@ -322,7 +325,12 @@ mod tests {
             assert_eq!(jwk["use"], "sig");
             assert_eq!(jwk["alg"], "RS256");
             assert_eq!(jwk["e"], "AQAB");
-            let members: Vec<&str> = jwk.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+            let members: Vec<&str> = jwk
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(|k| k.as_str())
+                .collect();
             assert_eq!(members.len(), 6, "{members:?}");
         }
     }

@@ -54,7 +54,7 @@ impl NewKey {
 /// Stores a first key when there is none (at start). Replicas that start together may each make
 /// one, but only one is stored (`signing_keys::insert_first`).
 pub async fn ensure_one(db: &Database) -> anyhow::Result<()> {
-    if !db.run(|conn| signing_keys::is_empty(conn)).await? {
+    if !db.run(signing_keys::is_empty).await? {
         return Ok(());
     }
     let key = tokio::task::spawn_blocking(generate).await??;
@@ -154,7 +154,9 @@ mod tests {
         let started = std::time::Instant::now();
         let key = generate().unwrap().row(1_700_000_000);
         eprintln!("generated a {KEY_BITS}-bit key in {:?}", started.elapsed());
-        assert!(key.private_key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+        assert!(key
+            .private_key_pem
+            .starts_with("-----BEGIN PRIVATE KEY-----"));
         assert_eq!(key.kid.len(), 43);
         let parsed = parse(&key).unwrap();
         assert_eq!(parsed.kid, key.kid);
@@ -170,7 +172,8 @@ mod tests {
         let mut key = generate().unwrap().row(0);
         key.kid = "someone-else".into();
         assert!(parse(&key).unwrap_err().to_string().contains("thumbprint"));
-        key.private_key_pem = "-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n".into();
+        key.private_key_pem =
+            "-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n".into();
         assert!(parse(&key).is_err());
     }
 

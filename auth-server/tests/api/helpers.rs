@@ -245,11 +245,9 @@ pub fn verify_id_token(jwks: &Value, token: &str, audience: &str) -> Result<Valu
         .iter()
         .find(|k| k["kid"] == kid.as_str())
         .ok_or_else(|| format!("the JWKS has no key {kid}"))?;
-    let key = DecodingKey::from_rsa_components(
-        jwk["n"].as_str().unwrap(),
-        jwk["e"].as_str().unwrap(),
-    )
-    .map_err(|e| e.to_string())?;
+    let key =
+        DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap())
+            .map_err(|e| e.to_string())?;
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_audience(&[audience]);
     validation.leeway = 0;

@@ -59,7 +59,11 @@ async fn odd_requests_for_the_jwks_get_the_same_keys_or_nothing(db: TestDatabase
         let res = app.http.get(app.url(path)).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
     }
-    for method in [reqwest::Method::POST, reqwest::Method::PUT, reqwest::Method::DELETE] {
+    for method in [
+        reqwest::Method::POST,
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+    ] {
         let res = app
             .http
             .request(method.clone(), app.url("/o/jwks/"))

@@ -76,7 +76,10 @@ async fn the_openid_configuration_has_every_member_of_the_contract(db: TestDatab
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
     assert_eq!(doc["response_types_supported"], json!(["code"]));
     assert_eq!(doc["subject_types_supported"], json!(["public"]));
-    assert_eq!(doc["id_token_signing_alg_values_supported"], json!(["RS256"]));
+    assert_eq!(
+        doc["id_token_signing_alg_values_supported"],
+        json!(["RS256"])
+    );
     assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
     for scope in ["openid", "profile", "email"] {
         assert!(doc["scopes_supported"]

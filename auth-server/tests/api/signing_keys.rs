@@ -82,7 +82,7 @@ async fn rotate_signing_key_makes_a_new_current_key_and_the_old_one_leaves_after
     let app = spawn_app_with(db, &settings).await;
     let old_token = app.mint_id_token("demo", "openid").await;
     let old = kid_of(&old_token);
-    assert_eq!(app.published_kids().await, [old.clone()]);
+    assert_eq!(app.published_kids().await, [old.as_str()]);
 
     let before_rotation = Instant::now();
     let out = rotate(&app.db, &settings);
@@ -109,7 +109,7 @@ async fn rotate_signing_key_makes_a_new_current_key_and_the_old_one_leaves_after
         sleep(Duration::from_millis(200)).await;
     }
     assert!(before_rotation.elapsed() >= Duration::from_secs(3));
-    assert_eq!(app.published_kids().await, [new.clone()]);
+    assert_eq!(app.published_kids().await, [new.as_str()]);
     assert!(verify_id_token(&app.jwks().await, &old_token, "demo").is_err());
 
     // The private key is deleted by the clean-up once nothing needs it.
@@ -151,7 +151,10 @@ async fn a_cached_key_ring_publishes_a_new_key_before_signing_with_it(db: TestDa
             break;
         }
         assert_eq!(kid, old);
-        assert!(rotated.elapsed() < Duration::from_secs(6), "the new key never signed");
+        assert!(
+            rotated.elapsed() < Duration::from_secs(6),
+            "the new key never signed"
+        );
         sleep(Duration::from_millis(200)).await;
     }
     // Three seconds after the key's whole-second created_at, which is at most one before.

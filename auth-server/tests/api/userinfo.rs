@@ -46,10 +46,7 @@ impl Oidc {
     }
 
     async fn userinfo(&self, method: Method, authorization: Option<&str>) -> Response {
-        let mut req = self
-            .app
-            .http
-            .request(method, self.app.url("/o/userinfo/"));
+        let mut req = self.app.http.request(method, self.app.url("/o/userinfo/"));
         if let Some(value) = authorization {
             req = req.header("Authorization", value);
         }
@@ -193,7 +190,11 @@ async fn a_bad_revoked_or_dead_token_is_invalid_token(db: TestDatabase) {
     let revoked = oidc.access_token("openid").await;
     let res = oidc
         .app
-        .post_form("/o/revoke_token/", Some(&oidc.client), &[("token", &revoked)])
+        .post_form(
+            "/o/revoke_token/",
+            Some(&oidc.client),
+            &[("token", &revoked)],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(refusal(oidc.userinfo_with(&revoked).await).await, invalid);
@@ -201,7 +202,10 @@ async fn a_bad_revoked_or_dead_token_is_invalid_token(db: TestDatabase) {
     // A token from before its owner's password change stands for nobody any more.
     let before = oidc.access_token("openid profile").await;
     assert_eq!(oidc.userinfo_with(&before).await.status(), StatusCode::OK);
-    let hash = PasswordHasher::new(4).unwrap().hash("a brand new passphrase").unwrap();
+    let hash = PasswordHasher::new(4)
+        .unwrap()
+        .hash("a brand new passphrase")
+        .unwrap();
     users::update(
         &mut oidc.app.pool.get().unwrap(),
         oidc.app.user_id,

@@ -52,9 +52,10 @@ pub fn insert_first(conn: &mut DbConnection, key: &SigningKey) -> StoreResult<bo
 /// Returns how many keys it retired.
 pub fn rotate(conn: &mut DbConnection, key: &SigningKey) -> StoreResult<usize> {
     Ok(under_key_lock(conn, |conn| {
-        let retired = diesel::update(signing_keys::table.filter(signing_keys::retired_at.is_null()))
-            .set(signing_keys::retired_at.eq(key.created_at))
-            .execute(conn)?;
+        let retired =
+            diesel::update(signing_keys::table.filter(signing_keys::retired_at.is_null()))
+                .set(signing_keys::retired_at.eq(key.created_at))
+                .execute(conn)?;
         diesel::insert_into(signing_keys::table)
             .values(key)
             .execute(conn)?;
