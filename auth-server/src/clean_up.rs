@@ -1,12 +1,12 @@
-//! Deleting what can no longer be used: dead tokens past their retention, login failures past
-//! the throttling window, and signing keys whose ID tokens have all expired. The periodic task and
-//! `clear-tokens` both do exactly this.
+//! Deleting what can no longer be used: dead tokens and authorization codes past their retention,
+//! expired browser sessions, login failures past the throttling window, and signing keys whose ID
+//! tokens have all expired. The periodic task and `clear-tokens` both do exactly this.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use auth_store::tokens::{self, Cleared};
-use auth_store::{login_failures, signing_keys};
+use auth_store::{authorization_codes, browser_sessions, login_failures, signing_keys};
 use store::{DbConnection, StoreError};
 
 use crate::oidc::key_ring::KeyPolicy;
@@ -20,6 +20,8 @@ pub fn clear_dead_rows(
     let now = oauth_core::time::now();
     let cleared = tokens::delete_dead(conn, now - retention_seconds)?;
     login_failures::delete_older_than(conn, now - login_window_seconds)?;
+    authorization_codes::delete_expired(conn, now - retention_seconds)?;
+    browser_sessions::delete_expired(conn, now)?;
     Ok(cleared)
 }
 

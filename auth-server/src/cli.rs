@@ -24,9 +24,11 @@ use store::{groups, users, DbConnection};
 
 use crate::clean_up::{clear_dead_rows, delete_unpublished_keys};
 use crate::configuration::{AuthArgs, Settings};
+use crate::flows::authorization_code::GRANT_TYPE as AUTHORIZATION_CODE;
 use crate::flows::introspection::INTROSPECTION_SCOPE;
 use crate::flows::GRANT_TYPES;
 use crate::oidc::keys;
+use crate::redirect_uris::registration_problem;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -119,7 +121,8 @@ pub struct CreateClient {
     /// confidential or public.
     #[arg(long = "type", default_value = "confidential")]
     pub client_type: String,
-    /// Allowed grant types, separated by spaces or commas: password refresh_token client_credentials.
+    /// Allowed grant types, separated by spaces or commas: authorization_code password
+    /// refresh_token client_credentials.
     #[arg(long)]
     pub grants: String,
     /// Scopes the client may be granted [default: every configured scope but introspection,
@@ -132,6 +135,16 @@ pub struct CreateClient {
     /// Allow this client to call the introspection endpoint (resource servers).
     #[arg(long)]
     pub can_introspect: bool,
+    /// A redirect URI for the authorization code grant (repeatable): absolute, no fragment,
+    /// https, or http on a loopback address.
+    #[arg(long = "redirect-uri")]
+    pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may send the browser afterwards (repeatable).
+    #[arg(long = "post-logout-redirect-uri")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// A first-party client: users are not asked to approve it.
+    #[arg(long)]
+    pub skip_consent: bool,
     /// Use this client_id instead of a random one.
     #[arg(long)]
     pub client_id: Option<String>,
@@ -317,6 +330,19 @@ fn parse_scopes(flag: &str, raw: &str, configured: &ScopeSet) -> anyhow::Result<
     Ok(scopes)
 }
 
+fn parse_redirect_uris(flag: &str, raw: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut uris: Vec<String> = Vec::new();
+    for uri in raw {
+        if let Some(problem) = registration_problem(uri) {
+            anyhow::bail!("{flag} {uri:?} {problem}");
+        }
+        if !uris.contains(uri) {
+            uris.push(uri.clone());
+        }
+    }
+    Ok(uris)
+}
+
 fn print_credentials(client_id: &str, secret: Option<&str>, json: bool) {
     if json {
         let mut out = json!({ "client_id": client_id });
@@ -356,6 +382,18 @@ fn create_client(
         Some(raw) => parse_scopes("--scopes", raw, &settings.scopes)?,
         None => without_introspection(&settings.scopes),
     };
+    let redirect_uris = parse_redirect_uris("--redirect-uri", &args.redirect_uris)?;
+    let post_logout_redirect_uris = parse_redirect_uris(
+        "--post-logout-redirect-uri",
+        &args.post_logout_redirect_uris,
+    )?;
+    let uses_code = grant_types.split(' ').any(|g| g == AUTHORIZATION_CODE);
+    if uses_code && redirect_uris.is_empty() {
+        anyhow::bail!("the authorization_code grant needs at least one --redirect-uri");
+    }
+    if !uses_code && !redirect_uris.is_empty() {
+        anyhow::bail!("--redirect-uri is for clients with the authorization_code grant");
+    }
     let defaults = parse_scopes("--default-scopes", &args.default_scopes, &settings.scopes)?;
     if !defaults.is_subset(&allowed) {
         anyhow::bail!("--default-scopes must be among --scopes");
@@ -403,6 +441,9 @@ fn create_client(
             can_introspect: args.can_introspect,
             owner_id: owner.id,
             created_at: now(),
+            redirect_uris: redirect_uris.join(" "),
+            post_logout_redirect_uris: post_logout_redirect_uris.join(" "),
+            skip_consent: args.skip_consent,
         },
     )
     .map_err(|e| {
@@ -414,6 +455,7 @@ fn create_client(
         .field("client_id", &client_id)
         .field("type", client_type.as_str())
         .field("can_introspect", args.can_introspect)
+        .field("redirect_uris", redirect_uris.join(" "))
         .emit();
     print_credentials(&client_id, secret.as_deref(), args.json);
     Ok(())
@@ -451,6 +493,9 @@ fn client_json(app: &Application) -> serde_json::Value {
         "scopes": app.allowed_scopes,
         "default_scopes": app.default_scopes,
         "can_introspect": app.can_introspect,
+        "redirect_uris": app.redirect_uris().collect::<Vec<_>>(),
+        "post_logout_redirect_uris": app.post_logout_redirect_uris().collect::<Vec<_>>(),
+        "skip_consent": app.skip_consent,
     })
 }
 
@@ -464,18 +509,24 @@ fn list_clients(conn: &mut DbConnection, json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "{:<34} {:<13} {:<5} {:<44} {:<20} NAME",
-        "CLIENT_ID", "TYPE", "INTRO", "GRANTS", "DEFAULT_SCOPES"
+        "{:<34} {:<13} {:<5} {:<44} {:<20} {:<20} REDIRECT_URIS",
+        "CLIENT_ID", "TYPE", "INTRO", "GRANTS", "DEFAULT_SCOPES", "NAME"
     );
     for app in &apps {
+        let redirect_uris = app.redirect_uris().collect::<Vec<_>>().join(",");
         println!(
-            "{:<34} {:<13} {:<5} {:<44} {:<20} {}",
+            "{:<34} {:<13} {:<5} {:<44} {:<20} {:<20} {}",
             app.client_id,
             app.client_type,
             if app.can_introspect { "yes" } else { "no" },
             app.grant_types,
             app.default_scopes,
-            app.name
+            app.name,
+            if redirect_uris.is_empty() {
+                "-"
+            } else {
+                &redirect_uris
+            }
         );
     }
     Ok(())

@@ -30,6 +30,12 @@ pub struct AuthArgs {
     /// but never past this, counted from the password grant.
     #[arg(long, env = "REFRESH_TOKEN_MAX_LIFETIME_SECONDS", default_value_t = 90 * DAY, value_parser = number_in(1..=3650 * DAY))]
     pub refresh_token_max_lifetime_seconds: i64,
+    /// An authorization code's lifetime (RFC 6749 §4.1.2 recommends at most 10 minutes).
+    #[arg(long, env = "AUTHORIZATION_CODE_EXPIRE_SECONDS", default_value_t = 60, value_parser = number_in(1..=600i64))]
+    pub authorization_code_expire_seconds: i64,
+    /// How long a browser stays signed in at the auth server (its login page session).
+    #[arg(long, env = "SESSION_EXPIRE_SECONDS", default_value_t = DAY, value_parser = number_in(60..=90 * DAY))]
+    pub session_expire_seconds: i64,
     #[command(flatten)]
     pub password_hashing: PasswordHashingArgs,
     /// Every scope a client may be granted, space-separated.
@@ -100,6 +106,8 @@ pub struct Settings {
     pub access_token_seconds: i64,
     pub refresh_token_seconds: i64,
     pub refresh_token_max_lifetime_seconds: i64,
+    pub authorization_code_seconds: i64,
+    pub session_seconds: i64,
     pub bcrypt_cost: u32,
     /// Every scope a client may ever be granted.
     pub scopes: ScopeSet,
@@ -134,6 +142,8 @@ impl Settings {
             access_token_seconds: args.access_token_expire_seconds,
             refresh_token_seconds: args.refresh_token_expire_seconds,
             refresh_token_max_lifetime_seconds: args.refresh_token_max_lifetime_seconds,
+            authorization_code_seconds: args.authorization_code_expire_seconds,
+            session_seconds: args.session_expire_seconds,
             bcrypt_cost: args.password_hashing.bcrypt_cost,
             scopes: args.oauth_scopes,
             issuer: Some(args.auth_issuer).filter(|issuer| !issuer.is_empty()),
@@ -182,9 +192,11 @@ mod tests {
         assert_eq!(s.access_token_seconds, 36_000);
         assert_eq!(s.refresh_token_seconds, 2_592_000);
         assert_eq!(s.refresh_token_max_lifetime_seconds, 7_776_000);
+        assert_eq!(s.authorization_code_seconds, 60);
+        assert_eq!(s.session_seconds, 86_400);
         assert_eq!(s.bcrypt_cost, 12);
         assert_eq!(s.scopes, default_scopes());
-        assert_eq!(s.scopes.iter().count(), 9);
+        assert_eq!(s.scopes.iter().count(), 12);
         assert_eq!(s.login_failure_limit, 10);
         assert_eq!(s.login_failure_window_seconds, 900);
         assert_eq!(s.cleanup_interval_seconds, 3600);
@@ -243,6 +255,8 @@ mod tests {
             ("ACCESS_TOKEN_EXPIRE_SECONDS", "-1"),
             ("REFRESH_TOKEN_EXPIRE_SECONDS", "soon"),
             ("REFRESH_TOKEN_MAX_LIFETIME_SECONDS", "0"),
+            ("AUTHORIZATION_CODE_EXPIRE_SECONDS", "601"),
+            ("SESSION_EXPIRE_SECONDS", "59"),
             ("OAUTH_SCOPES", "read \"write\""),
             ("AUTH_ISSUER", "ftp://x"),
             ("AUTH_ISSUER", "http:///x"),

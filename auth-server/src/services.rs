@@ -11,15 +11,17 @@ use crate::token_strategy::TokenStrategy;
 
 pub struct Services {
     pub db: Database,
+    /// The issuer (RFC 8414, RFC 9207): the base of every URL the server announces.
+    pub issuer: String,
     pub clock: Clock,
     pub hasher: PasswordHasher,
     pub throttle: LoginThrottle,
     pub tokens: TokenStrategy,
+    /// How long a browser stays signed in.
+    pub session_seconds: i64,
     pub clients: ClientAuthenticator,
     /// Every scope a client may ever be granted.
     pub scopes: ScopeSet,
-    /// `AUTH_ISSUER`, or `http://<the address bound>`: ID tokens' `iss`.
-    pub issuer: String,
     /// The OpenID Connect signing keys, and the ID token lifetime they are kept for.
     pub keys: KeyRing,
 }

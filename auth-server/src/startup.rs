@@ -15,7 +15,7 @@ use store::Database;
 use crate::clean_up::{self, Schedule};
 use crate::clients::ClientAuthenticator;
 use crate::configuration::Settings;
-use crate::http::{self, metadata::Metadata};
+use crate::http::{self, cookies::CookiePolicy, metadata::Metadata};
 use crate::oidc::key_ring::KeyRing;
 use crate::oidc::keys;
 use crate::services::{Clock, Services};
@@ -52,6 +52,7 @@ impl Application {
         let issuer = settings.issuer_for(addr);
         let services = Arc::new(Services {
             db: db.clone(),
+            issuer: issuer.clone(),
             clock: Clock::System,
             hasher,
             throttle: LoginThrottle {
@@ -62,10 +63,11 @@ impl Application {
                 access_seconds: settings.access_token_seconds,
                 refresh_seconds: settings.refresh_token_seconds,
                 family_seconds: settings.refresh_token_max_lifetime_seconds,
+                code_seconds: settings.authorization_code_seconds,
             },
+            session_seconds: settings.session_seconds,
             clients: ClientAuthenticator::new(settings.client_cache_seconds),
             scopes: settings.scopes.clone(),
-            issuer: issuer.clone(),
             keys,
         });
         clean_up::spawn(
@@ -78,6 +80,7 @@ impl Application {
             },
         );
         let metadata = web::Data::new(Metadata::new(&issuer, &services));
+        let cookies = web::Data::new(CookiePolicy::new(&issuer, settings.session_seconds));
         let readiness = web::Data::new(Readiness(vec![Check::database(db)]));
         let handle = services.clone();
         let services = web::Data::from(services);
@@ -86,6 +89,7 @@ impl Application {
                 .wrap(access_log())
                 .app_data(services.clone())
                 .app_data(metadata.clone())
+                .app_data(cookies.clone())
                 .app_data(readiness.clone())
                 .configure(http::configure)
         })

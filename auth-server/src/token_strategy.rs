@@ -13,6 +13,8 @@ pub struct TokenStrategy {
     pub refresh_seconds: i64,
     /// A grant's absolute lifetime: no refresh token of it outlives this, however often rotated.
     pub family_seconds: i64,
+    /// An authorization code's lifetime.
+    pub code_seconds: i64,
 }
 
 /// A token for the client and the row (its hash only) for the database.
@@ -105,6 +107,7 @@ impl TokenStrategy {
             token_type: "Bearer".into(),
             scope: scope.to_string(),
             refresh_token,
+            id_token: None,
         }
     }
 }

@@ -298,6 +298,7 @@ on_both_backends!(
     create_user_refuses_a_login_name_another_account_answers_to,
     create_client_prints_two_lines_and_stores_only_a_hash_of_the_secret,
     create_client_with_json_prints_one_object,
+    create_client_registers_redirect_uris_for_the_code_grant,
     a_public_client_gets_no_secret_line,
     create_client_refuses_bad_arguments_and_creates_nothing,
     create_client_refuses_a_duplicate_client_id,
@@ -720,6 +721,62 @@ fn create_client_with_json_prints_one_object(cli: Cli) {
     assert!(value.get("client_secret").is_none(), "{public}");
 }
 
+fn create_client_registers_redirect_uris_for_the_code_grant(cli: Cli) {
+    cli.create_user("admin", &[]);
+    let out = cli
+        .run(&[
+            "create-client",
+            "--name",
+            "API docs",
+            "--owner",
+            "admin",
+            "--type",
+            "public",
+            "--client-id",
+            "api-docs",
+            "--grants",
+            "authorization_code,refresh_token",
+            "--redirect-uri",
+            "http://127.0.0.1:8001/docs/oauth2-redirect",
+            "--redirect-uri",
+            "https://docs.example.com/docs/oauth2-redirect",
+            "--post-logout-redirect-uri",
+            "https://docs.example.com/",
+            "--skip-consent",
+        ])
+        .ok();
+    assert_eq!(out.trim(), "client_id: api-docs");
+    let app = applications::find_by_client_id(&mut cli.conn(), "api-docs")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        app.redirect_uris().collect::<Vec<_>>(),
+        [
+            "http://127.0.0.1:8001/docs/oauth2-redirect",
+            "https://docs.example.com/docs/oauth2-redirect"
+        ]
+    );
+    assert_eq!(
+        app.post_logout_redirect_uris().collect::<Vec<_>>(),
+        ["https://docs.example.com/"]
+    );
+    assert!(app.skip_consent);
+    assert_eq!(app.grant_types, "authorization_code refresh_token");
+
+    let listed = cli.run(&["list-clients"]).ok();
+    assert!(
+        listed.contains("http://127.0.0.1:8001/docs/oauth2-redirect,https://docs.example.com/docs/oauth2-redirect"),
+        "{listed}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&cli.run(&["list-clients", "--json"]).ok()).unwrap();
+    assert_eq!(
+        json[0]["redirect_uris"][1],
+        "https://docs.example.com/docs/oauth2-redirect"
+    );
+    assert_eq!(json[0]["skip_consent"], true);
+}
+
 fn a_public_client_gets_no_secret_line(cli: Cli) {
     cli.create_user("admin", &[]);
     let out = cli
@@ -764,7 +821,30 @@ fn create_client_refuses_bad_arguments_and_creates_nothing(cli: Cli) {
     cli.run(&base("admin", "password implicit"))
         .fails_with("unknown grant type \"implicit\"");
     cli.run(&base("admin", "authorization_code"))
-        .fails_with("unknown grant type");
+        .fails_with("the authorization_code grant needs at least one --redirect-uri");
+    for (uri, problem) in [
+        ("http://app.example.com/cb", "must use https"),
+        ("https://app.example.com/cb#x", "must not have a fragment"),
+        ("/cb", "is not an absolute URI"),
+        ("javascript:alert(1)", "must be an https URI"),
+    ] {
+        let mut bad_uri = base("admin", "authorization_code");
+        bad_uri.extend(["--redirect-uri", uri]);
+        cli.run(&bad_uri).fails_with(problem);
+    }
+    let mut uri_without_code = base("admin", "password");
+    uri_without_code.extend(["--redirect-uri", "https://app.example.com/cb"]);
+    cli.run(&uri_without_code)
+        .fails_with("--redirect-uri is for clients with the authorization_code grant");
+    let mut bad_logout = base("admin", "authorization_code");
+    bad_logout.extend([
+        "--redirect-uri",
+        "https://app.example.com/cb",
+        "--post-logout-redirect-uri",
+        "http://app.example.com/bye",
+    ]);
+    cli.run(&bad_logout)
+        .fails_with("--post-logout-redirect-uri");
     let mut public_cc = base("admin", "client_credentials");
     public_cc.extend(["--type", "public"]);
     cli.run(&public_cc)
@@ -1194,10 +1274,12 @@ fn help_lists_every_variable_with_its_default_whatever_their_values() {
         ("ACCESS_TOKEN_EXPIRE_SECONDS", Some("36000")),
         ("REFRESH_TOKEN_EXPIRE_SECONDS", Some("2592000")),
         ("REFRESH_TOKEN_MAX_LIFETIME_SECONDS", Some("7776000")),
+        ("AUTHORIZATION_CODE_EXPIRE_SECONDS", Some("60")),
+        ("SESSION_EXPIRE_SECONDS", Some("86400")),
         ("BCRYPT_COST", Some("12")),
         (
             "OAUTH_SCOPES",
-            Some("albums delete groups introspection music:read"),
+            Some("albums delete email groups introspection music:read"),
         ),
         ("AUTH_ISSUER", None),
         ("LOGIN_FAILURE_LIMIT", Some("10")),

@@ -6,6 +6,8 @@
 //! Adding a grant: a module with its request type, its `parse` and its `issue`, one arm in
 //! [`TokenRequest`], in its two `match`es below and in [`GRANT_TYPES`].
 
+pub mod authorization_code;
+pub mod authorize;
 pub mod client_credentials;
 pub mod introspection;
 pub mod password;
@@ -38,7 +40,8 @@ pub trait Params {
 }
 
 /// Every grant type the token endpoint serves, for the metadata and the CLI's checks.
-pub const GRANT_TYPES: [&str; 3] = [
+pub const GRANT_TYPES: [&str; 4] = [
+    authorization_code::GRANT_TYPE,
     password::GRANT_TYPE,
     refresh_token::GRANT_TYPE,
     client_credentials::GRANT_TYPE,
@@ -48,6 +51,7 @@ pub const GRANT_TYPES: [&str; 3] = [
 /// grant needs.
 #[derive(Debug)]
 pub enum TokenRequest {
+    AuthorizationCode(authorization_code::CodeRequest),
     Password(password::PasswordRequest),
     RefreshToken(refresh_token::RefreshRequest),
     ClientCredentials(client_credentials::ClientCredentialsRequest),
@@ -56,6 +60,9 @@ pub enum TokenRequest {
 impl TokenRequest {
     pub fn parse(params: &impl Params) -> Result<Self, OAuthError> {
         Ok(match params.required("grant_type")? {
+            authorization_code::GRANT_TYPE => {
+                Self::AuthorizationCode(authorization_code::CodeRequest::parse(params)?)
+            }
             password::GRANT_TYPE => Self::Password(password::PasswordRequest::parse(params)?),
             refresh_token::GRANT_TYPE => {
                 Self::RefreshToken(refresh_token::RefreshRequest::parse(params)?)
@@ -82,6 +89,9 @@ pub async fn issue_tokens(
     peer: Option<IpAddr>,
 ) -> Result<TokenResponse, OAuthError> {
     match request {
+        TokenRequest::AuthorizationCode(r) => {
+            authorization_code::issue(services, client, r, peer).await
+        }
         TokenRequest::Password(r) => password::issue(services, client, r, peer).await,
         TokenRequest::RefreshToken(r) => refresh_token::issue(services, client, r, peer).await,
         TokenRequest::ClientCredentials(r) => client_credentials::issue(services, client, r).await,

@@ -1,10 +1,14 @@
 //! The HTTP layer: each handler parses the request once, calls its flow and writes the answer.
 
+pub mod authorize;
 pub mod client_auth;
+pub mod cookies;
 pub mod form;
 pub mod introspect;
 pub mod jwks;
+pub mod logout;
 pub mod metadata;
+pub mod pages;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;
@@ -16,6 +20,17 @@ use http_service::health;
 /// Every route of the auth server; the server and the tests mount this same function.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/o/token/").post(token::issue_token))
+        .service(
+            web::resource("/o/authorize/")
+                .get(authorize::authorize_get)
+                .post(authorize::authorize_post),
+        )
+        .service(
+            web::resource("/o/logout/")
+                .get(logout::logout_get)
+                .post(logout::logout_post),
+        )
+        .service(web::resource("/o/static/style.css").get(pages::stylesheet))
         .service(web::resource("/o/introspect/").post(introspect::introspect_token))
         .service(web::resource("/o/revoke_token/").post(revoke::revoke_token))
         .service(web::resource("/o/jwks/").get(jwks::get_jwks))

@@ -78,7 +78,7 @@ pub struct RingKey {
 #[derive(Debug)]
 pub struct Ring {
     policy: KeyPolicy,
-    /// Oldest first.
+    /// In the order they were added.
     keys: Vec<RingKey>,
     /// `{"keys": [...]}`, serialized once per load.
     jwks: Bytes,
@@ -267,7 +267,12 @@ mod tests {
         let keys = created
             .iter()
             .map(|&created_at| RingKey {
-                key: Arc::new(keys::parse(&keys::generate().unwrap().row(created_at)).unwrap()),
+                key: Arc::new(
+                    keys::parse(&keys::tests::stored(
+                        keys::generate().unwrap().row(created_at),
+                    ))
+                    .unwrap(),
+                ),
                 created_at,
             })
             .collect();

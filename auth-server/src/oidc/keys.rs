@@ -2,7 +2,7 @@
 //! JWK (RFC 7517). The key id is the RFC 7638 thumbprint of the public key, so it names the key
 //! itself and two keys never share one.
 
-use auth_store::models::SigningKey;
+use auth_store::models::{NewSigningKey, SigningKey};
 use auth_store::signing_keys;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -41,12 +41,11 @@ pub struct NewKey {
 impl NewKey {
     /// The row to store. `created_at` is when it is stored, not when it was generated: the
     /// publish delay counts from the moment replicas can read it.
-    pub fn row(&self, created_at: i64) -> SigningKey {
-        SigningKey {
+    pub fn row(&self, created_at: i64) -> NewSigningKey {
+        NewSigningKey {
             kid: self.kid.clone(),
             private_key_pem: self.private_key_pem.clone(),
             created_at,
-            retired_at: None,
         }
     }
 }
@@ -146,13 +145,24 @@ fn thumbprint(n: &str, e: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The row as the database gives it back.
+    pub(crate) fn stored(new: NewSigningKey) -> SigningKey {
+        SigningKey {
+            id: 1,
+            kid: new.kid,
+            private_key_pem: new.private_key_pem,
+            created_at: new.created_at,
+            retired_at: None,
+        }
+    }
 
     #[test]
     fn a_generated_key_reads_back_with_its_thumbprint_as_kid() {
         let started = std::time::Instant::now();
-        let key = generate().unwrap().row(1_700_000_000);
+        let key = stored(generate().unwrap().row(1_700_000_000));
         eprintln!("generated a {KEY_BITS}-bit key in {:?}", started.elapsed());
         assert!(key
             .private_key_pem
@@ -169,7 +179,7 @@ mod tests {
 
     #[test]
     fn a_row_whose_kid_names_another_key_is_refused() {
-        let mut key = generate().unwrap().row(0);
+        let mut key = stored(generate().unwrap().row(0));
         key.kid = "someone-else".into();
         assert!(parse(&key).unwrap_err().to_string().contains("thumbprint"));
         key.private_key_pem =

@@ -474,6 +474,9 @@ async fn sigterm_lets_a_request_in_flight_finish_and_the_process_exits_zero() {
                 can_introspect: false,
                 owner_id: 1,
                 created_at: 0,
+                redirect_uris: String::new(),
+                post_logout_redirect_uris: String::new(),
+                skip_consent: false,
             },
         )
         .unwrap();

@@ -5,7 +5,7 @@ use auth_server::oidc::id_token::{self, IdTokenRequest};
 use auth_server::oidc::keys;
 use auth_server::services::Services;
 use auth_server::startup::Application;
-use auth_store::models::SigningKey;
+use auth_store::models::NewSigningKey;
 use auth_store::signing_keys;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use oauth_core::scopes::ScopeSet;
@@ -103,7 +103,7 @@ pub async fn spawn_app_with(db: TestDatabase, extra: &[(&str, &str)]) -> TestApp
 /// server would otherwise make its own at start, a few tenths of a second per test. The tests of
 /// that start use `Application::build` on an empty database.
 pub fn store_signing_key(db: &TestDatabase) {
-    static KEY: OnceLock<SigningKey> = OnceLock::new();
+    static KEY: OnceLock<NewSigningKey> = OnceLock::new();
     let key = KEY.get_or_init(|| keys::generate().expect("generate a signing key").row(0));
     let pool = store::connect_and_migrate(&db.url, 1).expect("migrate the test database");
     let mut conn = pool.get().expect("a connection");
@@ -268,4 +268,12 @@ pub async fn oauth_error(res: Response) -> (StatusCode, String) {
         status,
         body["error"].as_str().unwrap_or_default().to_string(),
     )
+}
+
+/// Asserts a 400 with this `error`.
+pub async fn assert_bad_request(res: Response, error: &str) {
+    assert_eq!(
+        oauth_error(res).await,
+        (StatusCode::BAD_REQUEST, error.to_string())
+    );
 }

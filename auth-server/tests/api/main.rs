@@ -1,5 +1,8 @@
 //! The auth server over real HTTP against a real database, on SQLite and on PostgreSQL.
 
+mod authorization_code;
+mod authorize_hostile;
+mod browser;
 mod faults;
 mod helpers;
 mod hostile;

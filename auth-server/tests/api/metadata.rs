@@ -28,10 +28,15 @@ async fn the_metadata_document_names_every_endpoint_under_the_issuer(db: TestDat
     ] {
         assert_eq!(doc[member], format!("https://auth.example.com{path}"));
     }
-    assert_eq!(doc["scopes_supported"].as_array().unwrap().len(), 9);
+    assert_eq!(doc["scopes_supported"].as_array().unwrap().len(), 12);
     assert_eq!(
         doc["grant_types_supported"],
-        serde_json::json!(["password", "refresh_token", "client_credentials"])
+        serde_json::json!([
+            "authorization_code",
+            "password",
+            "refresh_token",
+            "client_credentials"
+        ])
     );
     assert_eq!(doc["response_types_supported"], json!(["code"]));
     assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));

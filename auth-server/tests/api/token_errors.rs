@@ -142,8 +142,8 @@ async fn a_grant_the_client_may_not_use_is_unauthorized_client(db: TestDatabase)
 async fn an_unknown_grant_type_is_unsupported_grant_type(db: TestDatabase) {
     let app = spawn_app(db).await;
     for grant in [
-        "authorization_code",
         "implicit",
+        "token",
         "urn:ietf:params:oauth:grant-type:jwt-bearer",
     ] {
         let res = app.token(&app.demo, &[("grant_type", grant)]).await;

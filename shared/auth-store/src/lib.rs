@@ -5,6 +5,9 @@
 //! on this one.
 
 pub mod applications;
+pub mod authorization_codes;
+pub mod browser_sessions;
+pub mod consents;
 pub mod login_failures;
 pub mod models;
 pub mod schema;

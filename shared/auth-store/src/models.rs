@@ -43,9 +43,22 @@ pub struct Application {
     pub can_introspect: bool,
     pub owner_id: i32,
     pub created_at: i64,
+    /// Space-separated: a registered URI is absolute and holds no space.
+    pub redirect_uris: String,
+    pub post_logout_redirect_uris: String,
+    /// A first-party client: its users are not asked to approve it.
+    pub skip_consent: bool,
 }
 
 impl Application {
+    pub fn redirect_uris(&self) -> impl Iterator<Item = &str> {
+        self.redirect_uris.split_whitespace()
+    }
+
+    pub fn post_logout_redirect_uris(&self) -> impl Iterator<Item = &str> {
+        self.post_logout_redirect_uris.split_whitespace()
+    }
+
     pub fn client_type(&self) -> ClientType {
         ClientType::parse(&self.client_type).unwrap_or(ClientType::Public)
     }
@@ -80,6 +93,9 @@ pub struct NewApplication {
     pub can_introspect: bool,
     pub owner_id: i32,
     pub created_at: i64,
+    pub redirect_uris: String,
+    pub post_logout_redirect_uris: String,
+    pub skip_consent: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -169,10 +185,49 @@ pub struct TokenFamily {
     pub revoked_at: Option<i64>,
 }
 
+/// A signed-in browser, by the hash of its cookie's session id.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = browser_sessions, primary_key(id_hash))]
+pub struct BrowserSession {
+    pub id_hash: String,
+    pub user_id: i32,
+    /// The user's credentials version at sign-in: a password change ends the session.
+    pub credentials_version: i32,
+    /// When the user last entered their password (OpenID Connect's `auth_time`).
+    pub auth_time: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// An authorization code, by hash, and everything it is bound to.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = authorization_codes, primary_key(code_hash), treat_none_as_default_value = false)]
+pub struct AuthorizationCode {
+    pub code_hash: String,
+    pub application_id: i32,
+    pub user_id: i32,
+    pub credentials_version: i32,
+    /// None when the authorize request omitted it (the token request must then omit it too).
+    pub redirect_uri: Option<String>,
+    /// BASE64URL(SHA-256(code_verifier)), RFC 7636 §4.2.
+    pub code_challenge: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub auth_time: i64,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    /// What the exchange issued, revoked if the code is presented again.
+    pub access_token_id: Option<i64>,
+    pub family_id: Option<String>,
+}
+
 /// An OpenID Connect signing key. Its `Debug` leaves the private key out.
-#[derive(Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = signing_keys, primary_key(kid), treat_none_as_default_value = false)]
+#[derive(Clone, Queryable, Selectable)]
+#[diesel(table_name = signing_keys)]
 pub struct SigningKey {
+    /// The order keys were added in.
+    pub id: i64,
     /// The key's RFC 7638 thumbprint, the JWT header's `kid`.
     pub kid: String,
     /// PKCS#8 PEM, unencrypted.
@@ -182,12 +237,31 @@ pub struct SigningKey {
     pub retired_at: Option<i64>,
 }
 
+/// A signing key to store. Its `Debug` leaves the private key out.
+#[derive(Clone, Insertable)]
+#[diesel(table_name = signing_keys)]
+pub struct NewSigningKey {
+    pub kid: String,
+    pub private_key_pem: String,
+    pub created_at: i64,
+}
+
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SigningKey")
+            .field("id", &self.id)
             .field("kid", &self.kid)
             .field("created_at", &self.created_at)
             .field("retired_at", &self.retired_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for NewSigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSigningKey")
+            .field("kid", &self.kid)
+            .field("created_at", &self.created_at)
             .finish_non_exhaustive()
     }
 }

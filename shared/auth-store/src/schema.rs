@@ -27,6 +27,9 @@ diesel::table! {
         can_introspect -> Bool,
         owner_id -> Integer,
         created_at -> BigInt,
+        redirect_uris -> Text,
+        post_logout_redirect_uris -> Text,
+        skip_consent -> Bool,
     }
 }
 
@@ -81,7 +84,47 @@ diesel::table! {
 }
 
 diesel::table! {
-    signing_keys (kid) {
+    browser_sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Integer,
+        credentials_version -> Integer,
+        auth_time -> BigInt,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    authorization_codes (code_hash) {
+        code_hash -> Text,
+        application_id -> Integer,
+        user_id -> Integer,
+        credentials_version -> Integer,
+        redirect_uri -> Nullable<Text>,
+        code_challenge -> Text,
+        scope -> Text,
+        nonce -> Nullable<Text>,
+        auth_time -> BigInt,
+        issued_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        access_token_id -> Nullable<BigInt>,
+        family_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    consents (application_id, user_id) {
+        application_id -> Integer,
+        user_id -> Integer,
+        scope -> Text,
+        granted_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    signing_keys (id) {
+        id -> BigInt,
         kid -> Text,
         private_key_pem -> Text,
         created_at -> BigInt,
@@ -90,6 +133,9 @@ diesel::table! {
 }
 
 diesel::joinable!(applications -> users (owner_id));
+diesel::joinable!(browser_sessions -> users (user_id));
+diesel::joinable!(authorization_codes -> applications (application_id));
+diesel::joinable!(consents -> applications (application_id));
 diesel::joinable!(access_tokens -> applications (application_id));
 diesel::joinable!(refresh_tokens -> applications (application_id));
 diesel::joinable!(refresh_tokens -> token_families (family_id));
@@ -102,4 +148,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     token_families,
     login_failures,
+    browser_sessions,
+    authorization_codes,
+    consents,
+    signing_keys,
 );

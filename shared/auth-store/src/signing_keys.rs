@@ -8,28 +8,29 @@ use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel::sql_types::BigInt;
 
-use crate::models::SigningKey;
+use crate::models::{NewSigningKey, SigningKey};
 use crate::schema::signing_keys;
 use store::{DbConnection, StoreResult};
 
-/// Every key, oldest first (ties broken by kid, so every replica orders them alike).
+/// Every key, in the order they were added (which `created_at`, in whole seconds, cannot tell
+/// for keys added in one second).
 pub fn list(conn: &mut DbConnection) -> StoreResult<Vec<SigningKey>> {
     Ok(signing_keys::table
-        .order((signing_keys::created_at, signing_keys::kid))
+        .order(signing_keys::id)
         .select(SigningKey::as_select())
         .load(conn)?)
 }
 
 pub fn is_empty(conn: &mut DbConnection) -> StoreResult<bool> {
-    let any: Option<String> = signing_keys::table
-        .select(signing_keys::kid)
+    let any: Option<i64> = signing_keys::table
+        .select(signing_keys::id)
         .first(conn)
         .optional()?;
     Ok(any.is_none())
 }
 
 /// Stores `key` if there is no key yet; false when another process stored one first.
-pub fn insert_first(conn: &mut DbConnection, key: &SigningKey) -> StoreResult<bool> {
+pub fn insert_first(conn: &mut DbConnection, key: &NewSigningKey) -> StoreResult<bool> {
     let inserted = under_key_lock(conn, |conn| {
         // The write comes first so that SQLite takes its write lock before the count.
         diesel::insert_into(signing_keys::table)
@@ -50,7 +51,7 @@ pub fn insert_first(conn: &mut DbConnection, key: &SigningKey) -> StoreResult<bo
 
 /// Retires every key not yet retired as of `key.created_at` and stores `key`, in one transaction.
 /// Returns how many keys it retired.
-pub fn rotate(conn: &mut DbConnection, key: &SigningKey) -> StoreResult<usize> {
+pub fn rotate(conn: &mut DbConnection, key: &NewSigningKey) -> StoreResult<usize> {
     Ok(under_key_lock(conn, |conn| {
         let retired =
             diesel::update(signing_keys::table.filter(signing_keys::retired_at.is_null()))

@@ -210,11 +210,12 @@ pub fn rotate_refresh(
 
 /// Stores the tokens of a new grant: the access token and, when a refresh token is issued, its
 /// family and the refresh token, linked to the access token.
+/// Stores a new grant's tokens; the access token's id.
 pub fn insert_grant(
     conn: &mut DbConnection,
     access: &NewAccessToken,
     refresh: Option<(&TokenFamily, &NewRefreshToken)>,
-) -> StoreResult<()> {
+) -> StoreResult<i64> {
     if let Some((family, first)) = refresh {
         let family = TokenFamily {
             current_hash: Some(first.token_hash.clone()),
@@ -227,12 +228,13 @@ pub fn insert_grant(
     insert_linked(conn, access, refresh.map(|(_, r)| r))
 }
 
-/// Stores an access token, and the refresh token issued with it linked to it.
+/// Stores an access token, and the refresh token issued with it linked to it; the access
+/// token's id.
 fn insert_linked(
     conn: &mut DbConnection,
     access: &NewAccessToken,
     refresh: Option<&NewRefreshToken>,
-) -> StoreResult<()> {
+) -> StoreResult<i64> {
     let stored = insert_access(conn, access)?;
     if let Some(refresh) = refresh {
         insert_refresh(
@@ -243,7 +245,7 @@ fn insert_linked(
             },
         )?;
     }
-    Ok(())
+    Ok(stored.id)
 }
 
 /// Moves the family's current token from `from` to `to`, if `from` is still current and the

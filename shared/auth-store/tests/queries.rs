@@ -21,6 +21,9 @@ fn new_app(owner_id: i32, client_id: &str) -> NewApplication {
         can_introspect: false,
         owner_id,
         created_at: 0,
+        redirect_uris: String::new(),
+        post_logout_redirect_uris: String::new(),
+        skip_consent: false,
     }
 }
 

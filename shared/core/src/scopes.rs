@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 /// The scopes configured by default, with the descriptions the metadata and docs show.
-pub const DEFAULT_SCOPES: [(&str, &str); 9] = [
+pub const DEFAULT_SCOPES: [(&str, &str); 12] = [
     ("read", "Read scope"),
     ("write", "Write scope"),
     ("groups", "Access to your groups"),
@@ -14,6 +14,9 @@ pub const DEFAULT_SCOPES: [(&str, &str); 9] = [
     ("update", "Update things"),
     ("delete", "Delete things"),
     ("introspection", "Introspect tokens"),
+    ("openid", "Sign you in with your account (OpenID Connect)"),
+    ("profile", "Your username"),
+    ("email", "Your e-mail address"),
 ];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -12,6 +12,9 @@ pub struct TokenResponse {
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub refresh_token: Option<String>,
+    /// OpenID Connect Core §3.1.3.3: with the `openid` scope.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub id_token: Option<String>,
 }
 
 /// RFC 7662 §2.2. An inactive token serializes as exactly `{"active": false}`.

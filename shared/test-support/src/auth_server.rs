@@ -8,7 +8,7 @@ use actix_web::dev::ServerHandle;
 use auth_server::configuration::Settings;
 use auth_server::oidc::keys;
 use auth_server::startup::Application;
-use auth_store::models::SigningKey;
+use auth_store::models::NewSigningKey;
 use auth_store::signing_keys;
 
 pub struct SpawnedAuthServer {
@@ -58,7 +58,7 @@ pub async fn spawn_auth_server(
 /// Stores one RSA key, made once per test process, as the database's signing key unless it has
 /// one: the server would otherwise make its own at start, a few tenths of a second per test.
 pub fn store_signing_key(database_url: &str) {
-    static KEY: OnceLock<SigningKey> = OnceLock::new();
+    static KEY: OnceLock<NewSigningKey> = OnceLock::new();
     let key = KEY.get_or_init(|| keys::generate().expect("generate a signing key").row(0));
     let pool = store::connect_and_migrate(database_url, 1).expect("migrate the test database");
     let mut conn = pool.get().expect("a connection");

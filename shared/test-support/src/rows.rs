@@ -1,6 +1,8 @@
 use std::collections::BTreeMap;
 
-use auth_store::schema::{access_tokens, applications, refresh_tokens};
+use auth_store::schema::{
+    access_tokens, applications, authorization_codes, browser_sessions, consents, refresh_tokens,
+};
 use diesel::{QueryDsl, RunQueryDsl};
 use store::schema::{albums, group_permissions, groups, permissions, songs, user_groups, users};
 use store::Pool;
@@ -27,6 +29,9 @@ pub fn row_counts(pool: &Pool) -> BTreeMap<&'static str, i64> {
         applications,
         access_tokens,
         refresh_tokens,
+        authorization_codes,
+        browser_sessions,
+        consents,
         albums,
         songs
     );

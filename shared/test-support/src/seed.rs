@@ -109,6 +109,9 @@ fn client(client_id: &str, client_type: &str) -> ClientSeed {
             can_introspect: false,
             owner_id: 0,
             created_at: 0,
+            redirect_uris: String::new(),
+            post_logout_redirect_uris: String::new(),
+            skip_consent: false,
         },
         secret: None,
     }
@@ -140,6 +143,22 @@ impl ClientSeed {
 
     pub fn may_introspect(mut self) -> Self {
         self.row.can_introspect = true;
+        self
+    }
+
+    /// Space-separated redirect URIs, for the authorization code grant.
+    pub fn redirect_uris(mut self, uris: &str) -> Self {
+        self.row.redirect_uris = uris.into();
+        self
+    }
+
+    pub fn post_logout_redirect_uris(mut self, uris: &str) -> Self {
+        self.row.post_logout_redirect_uris = uris.into();
+        self
+    }
+
+    pub fn skip_consent(mut self) -> Self {
+        self.row.skip_consent = true;
         self
     }
 
