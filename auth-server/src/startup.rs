@@ -3,6 +3,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
@@ -15,6 +16,7 @@ use store::Database;
 use crate::clean_up::{self, Schedule};
 use crate::clients::ClientAuthenticator;
 use crate::configuration::Settings;
+use crate::http::cors::{self, AllowedOrigins};
 use crate::http::{self, cookies::CookiePolicy, metadata::Metadata};
 use crate::oidc::key_ring::KeyRing;
 use crate::oidc::keys;
@@ -81,6 +83,12 @@ impl Application {
         );
         let metadata = web::Data::new(Metadata::new(&issuer, &services));
         let cookies = web::Data::new(CookiePolicy::new(&issuer, settings.session_seconds));
+        let origins = Arc::new(AllowedOrigins::load(&db).await?);
+        cors::spawn_refresh(
+            origins.clone(),
+            db.clone(),
+            Duration::from_secs(settings.cors_origins_cache_seconds),
+        );
         let readiness = web::Data::new(Readiness(vec![Check::database(db)]));
         let handle = services.clone();
         let services = web::Data::from(services);
@@ -91,7 +99,7 @@ impl Application {
                 .app_data(metadata.clone())
                 .app_data(cookies.clone())
                 .app_data(readiness.clone())
-                .configure(http::configure)
+                .configure(|cfg| http::configure(cfg, &origins))
         })
         .listen(listener)?
         .run();

@@ -17,9 +17,6 @@ use test_support::TestDatabase;
 
 pub use test_support::seed::PASSWORD;
 pub const SCOPES: &str = "read write groups albums music:read music:write";
-/// Every scope, the OpenID Connect ones included.
-pub const OIDC_SCOPES: &str =
-    "read write groups albums music:read music:write update delete introspection openid profile email";
 
 pub type Client = SeededClient;
 

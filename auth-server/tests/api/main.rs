@@ -3,6 +3,7 @@
 mod authorization_code;
 mod authorize_hostile;
 mod browser;
+mod cors;
 mod faults;
 mod helpers;
 mod hostile;

@@ -17,7 +17,7 @@ struct Oidc {
 }
 
 async fn spawn_oidc(db: TestDatabase) -> Oidc {
-    let app = spawn_app_with(db, &[("OAUTH_SCOPES", OIDC_SCOPES)]).await;
+    let app = spawn_app(db).await;
     let client = seed::confidential_client("oidc-app")
         .grants("password refresh_token client_credentials")
         .scopes("openid profile email read")
@@ -232,14 +232,7 @@ async fn a_bad_revoked_or_dead_token_is_invalid_token(db: TestDatabase) {
 }
 
 async fn an_expired_token_is_invalid_token(db: TestDatabase) {
-    let app = spawn_app_with(
-        db,
-        &[
-            ("OAUTH_SCOPES", OIDC_SCOPES),
-            ("ACCESS_TOKEN_EXPIRE_SECONDS", "1"),
-        ],
-    )
-    .await;
+    let app = spawn_app_with(db, &[("ACCESS_TOKEN_EXPIRE_SECONDS", "1")]).await;
     let client = seed::confidential_client("oidc-app")
         .grants("password")
         .scopes("openid")
