@@ -112,6 +112,11 @@ impl Ring {
         &self.jwks
     }
 
+    /// The published key named `kid`.
+    pub fn key(&self, kid: &str) -> Option<&RingKey> {
+        self.keys.iter().find(|k| k.key.kid == kid)
+    }
+
     pub fn kids(&self) -> impl Iterator<Item = &str> {
         self.keys.iter().map(|k| k.key.kid.as_str())
     }

@@ -6,7 +6,7 @@ use auth_store::models::{NewSigningKey, SigningKey};
 use auth_store::signing_keys;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::EncodingKey;
+use jsonwebtoken::{DecodingKey, EncodingKey};
 use oauth_core::audit::{self, Event};
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
@@ -76,6 +76,8 @@ pub struct ParsedKey {
     pub kid: String,
     /// PKCS#1 DER, the form `jsonwebtoken` signs with.
     pub encoding: EncodingKey,
+    /// The public key, to read back ID tokens this server signed (`id_token_hint`).
+    pub decoding: DecodingKey,
     pub jwk: PublicJwk,
 }
 
@@ -105,6 +107,7 @@ pub fn parse(row: &SigningKey) -> anyhow::Result<ParsedKey> {
     Ok(ParsedKey {
         kid: jwk.kid.clone(),
         encoding: EncodingKey::from_rsa_der(der.as_bytes()),
+        decoding: DecodingKey::from_rsa_raw_components(&private.n_bytes(), &private.e_bytes()),
         jwk,
     })
 }
