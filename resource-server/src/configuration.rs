@@ -26,6 +26,8 @@ pub struct ResourceArgs {
     pub password_hashing: PasswordHashingArgs,
     #[command(flatten)]
     pub introspection: IntrospectionArgs,
+    #[command(flatten)]
+    pub docs: DocsArgs,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -51,6 +53,53 @@ pub struct IntrospectionArgs {
     pub introspection_timeout_ms: u64,
 }
 
+/// What the API documentation tells a browser: where the auth server is and which client signs in.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = HELP_HEADING)]
+pub struct DocsArgs {
+    /// The public client /docs/ signs in with (authorization code with PKCE); register it with
+    /// the redirect URI <this server>/docs/oauth2-redirect [default: none: /docs/ works, without
+    /// sign-in].
+    #[arg(long, env = "DOCS_CLIENT_ID", default_value = "", hide_default_value = true, value_parser = client_id())]
+    pub docs_client_id: String,
+    /// The auth server's base URL as a browser reaches it, for the sign-in and the OpenAPI
+    /// document's authorizationUrl and tokenUrl [default: the scheme, host and port of
+    /// INTROSPECTION_URL].
+    #[arg(long, env = "AUTH_PUBLIC_URL", default_value = "", hide_default_value = true, value_parser = public_url())]
+    pub auth_public_url: String,
+}
+
+/// RFC 6749 Appendix A.1: a client_id is printable ASCII. "" stands for unset.
+fn client_id() -> Setting<String> {
+    Setting::new(|raw| {
+        if raw.chars().all(|c| matches!(c, ' '..='~')) {
+            Ok(raw.to_string())
+        } else {
+            Err("holds a character outside printable ASCII".into())
+        }
+    })
+}
+
+/// An http(s) base URL without a trailing slash, to which `/o/authorize/` and `/o/token/` are
+/// appended; it may carry a path (an auth server behind a proxy's prefix) but nothing a base
+/// URL cannot: credentials, a query or a fragment. "" stands for the default.
+fn public_url() -> Setting<String> {
+    Setting::new(|raw| {
+        if raw.is_empty() {
+            return Ok(String::new());
+        }
+        check_http_url(raw)?;
+        let url = reqwest::Url::parse(raw).map_err(|e| e.to_string())?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("must not carry credentials".into());
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(format!("{raw:?} must not have a query or a fragment"));
+        }
+        Ok(url.as_str().trim_end_matches('/').to_string())
+    })
+}
+
 /// Parsed once here: the introspection client would otherwise parse it on every call.
 fn introspection_url() -> Setting<reqwest::Url> {
     Setting::new(|raw| {
@@ -72,6 +121,36 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub bcrypt_cost: u32,
     pub introspection: IntrospectionSettings,
+    pub docs: DocsSettings,
+}
+
+/// What `/docs/` and `/openapi.json` tell a browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocsSettings {
+    /// The public client the docs page signs in with; `None`: no sign-in is offered.
+    pub client_id: Option<String>,
+    /// The auth server as a browser reaches it, without a trailing slash: in docker-compose the
+    /// resource server introspects at `http://auth-server:8000` while a browser signs in at
+    /// `http://localhost:8000`.
+    pub auth_public_url: String,
+}
+
+impl DocsSettings {
+    pub fn authorization_url(&self) -> String {
+        format!("{}/o/authorize/", self.auth_public_url)
+    }
+
+    pub fn token_url(&self) -> String {
+        format!("{}/o/token/", self.auth_public_url)
+    }
+
+    /// `scheme://host[:port]` of the auth server as a browser reaches it: the docs page's
+    /// script calls its token endpoint from there.
+    pub fn auth_public_origin(&self) -> String {
+        reqwest::Url::parse(&self.auth_public_url)
+            .map(|url| url.origin().ascii_serialization())
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Clone)]
@@ -95,11 +174,20 @@ impl Settings {
     /// Each value was checked as it was parsed; what is left is what only serving needs, so that
     /// `resource-server routes` runs without it.
     pub fn from_args(args: ResourceArgs) -> Result<Self, ConfigError> {
+        let introspection = IntrospectionSettings::from_args(args.introspection)?;
+        let docs = DocsSettings {
+            client_id: Some(args.docs.docs_client_id).filter(|id| !id.is_empty()),
+            auth_public_url: match args.docs.auth_public_url {
+                url if url.is_empty() => introspection.auth_server_origin(),
+                url => url,
+            },
+        };
         Ok(Self {
             bind: args.resource_bind,
             database: args.database.into(),
             bcrypt_cost: args.password_hashing.bcrypt_cost,
-            introspection: IntrospectionSettings::from_args(args.introspection)?,
+            introspection,
+            docs,
         })
     }
 }
@@ -173,6 +261,47 @@ mod tests {
         assert_eq!(s.introspection.timeout, Duration::from_millis(2000));
         assert_eq!(s.introspection.cache_capacity, 100_000);
         assert_eq!(s.bcrypt_cost, 12);
+        assert_eq!(s.docs.client_id, None);
+        assert_eq!(s.docs.auth_public_url, "http://127.0.0.1:8000");
+    }
+
+    #[test]
+    fn the_auth_servers_public_url_defaults_to_the_introspection_origin() {
+        let s =
+            settings(&[("INTROSPECTION_URL", "http://auth-server:8000/o/introspect/")]).unwrap();
+        assert_eq!(
+            s.docs.authorization_url(),
+            "http://auth-server:8000/o/authorize/"
+        );
+        assert_eq!(s.docs.token_url(), "http://auth-server:8000/o/token/");
+        // Blank counts as unset.
+        let s = settings(&[("AUTH_PUBLIC_URL", " ")]).unwrap();
+        assert_eq!(s.docs.auth_public_url, "http://127.0.0.1:8000");
+    }
+
+    #[test]
+    fn the_auth_servers_public_url_may_differ_and_carry_a_prefix() {
+        let s = settings(&[
+            ("INTROSPECTION_URL", "http://auth-server:8000/o/introspect/"),
+            ("AUTH_PUBLIC_URL", "http://localhost:8000/"),
+        ])
+        .unwrap();
+        assert_eq!(s.docs.token_url(), "http://localhost:8000/o/token/");
+        assert_eq!(s.docs.auth_public_origin(), "http://localhost:8000");
+        let s = settings(&[("AUTH_PUBLIC_URL", "https://example.com:443/auth//")]).unwrap();
+        assert_eq!(
+            s.docs.authorization_url(),
+            "https://example.com/auth/o/authorize/"
+        );
+        assert_eq!(s.docs.auth_public_origin(), "https://example.com");
+    }
+
+    #[test]
+    fn the_docs_client_is_optional() {
+        let s = settings(&[("DOCS_CLIENT_ID", "api-docs")]).unwrap();
+        assert_eq!(s.docs.client_id.as_deref(), Some("api-docs"));
+        let s = settings(&[("DOCS_CLIENT_ID", "  ")]).unwrap();
+        assert_eq!(s.docs.client_id, None);
     }
 
     #[test]
@@ -199,6 +328,13 @@ mod tests {
             ("INTROSPECTION_URL", "http:///o/introspect/"),
             ("INTROSPECTION_URL", "auth-server"),
             ("RESOURCE_BIND", "8001"),
+            ("AUTH_PUBLIC_URL", "ftp://auth/"),
+            ("AUTH_PUBLIC_URL", "localhost:8000"),
+            ("AUTH_PUBLIC_URL", "http://user:pw@auth/"),
+            ("AUTH_PUBLIC_URL", "http://auth/?next=x"),
+            ("AUTH_PUBLIC_URL", "http://auth/#top"),
+            ("DOCS_CLIENT_ID", "api-d\u{f6}cs"),
+            ("DOCS_CLIENT_ID", "api\tdocs"),
             ("BCRYPT_COST", "3"),
             ("DATABASE_POOL_SIZE", "0"),
         ] {

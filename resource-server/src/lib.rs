@@ -4,6 +4,7 @@
 pub mod body;
 pub mod configuration;
 pub mod database;
+pub mod docs;
 pub mod enforcement;
 pub mod error;
 pub mod fields;

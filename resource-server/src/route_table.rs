@@ -13,8 +13,10 @@ use crate::schema::{Accepts, Component};
 use http_service::health;
 use utoipa::ToSchema;
 
+use crate::docs;
 use crate::routes::groups::{self, GroupBody, GroupCreate};
 use crate::routes::music::{self, AlbumBody, AlbumInput, SongBody, SongInput};
+use crate::routes::root::{self, ApiRootBody};
 use crate::routes::users::{self, UserBody, UserCreate, UserUpdate};
 
 /// One path, like one Django REST framework view.
@@ -98,6 +100,7 @@ const USER: Component = Component::of::<UserBody>();
 const GROUP: Component = Component::of::<GroupBody>();
 const ALBUM: Component = Component::of::<AlbumBody>();
 const SONG: Component = Component::of::<SongBody>();
+const API_ROOT: Component = Component::of::<ApiRootBody>();
 /// What every refusal and most errors answer.
 pub const DETAIL: Component = Component::of::<DetailBody>();
 
@@ -373,6 +376,31 @@ pub static ROUTES: &[Route] = &[
             None,
             Returns::Document,
             |r| r.to(health::readyz),
+        )],
+    },
+    Route {
+        path: "/",
+        policy: Policy::Open,
+        operations: &[op(
+            Method::GET,
+            "api_root",
+            "Links to the documentation, the OpenAPI document and the health checks (HTML for a \
+             browser)",
+            None,
+            Returns::One(API_ROOT),
+            |r| r.to(root::api_root),
+        )],
+    },
+    Route {
+        path: "/docs/",
+        policy: Policy::Open,
+        operations: &[op(
+            Method::GET,
+            "api_docs",
+            "Interactive documentation (Swagger UI, an HTML page)",
+            None,
+            Returns::Document,
+            |r| r.to(docs::docs_page),
         )],
     },
     Route {

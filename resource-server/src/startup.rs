@@ -11,6 +11,7 @@ use http_service::health::{Check, Readiness};
 use oauth_core::secrets::{ExposeSecret, PasswordHasher};
 
 use crate::configuration::Settings;
+use crate::docs::{self, DocsPage};
 use crate::introspection::{auth_server_check, http_client, Introspector};
 use crate::openapi::OpenApiDocument;
 use crate::route_table;
@@ -42,8 +43,9 @@ impl Application {
             http,
             format!("{}/healthz", settings.introspection.auth_server_origin()),
         );
-        let openapi = OpenApiDocument::new(&settings.introspection)
-            .context("cannot render the OpenAPI document")?;
+        let openapi =
+            OpenApiDocument::new(&settings.docs).context("cannot render the OpenAPI document")?;
+        let docs_page = DocsPage::new(&settings.docs).context("cannot prepare the docs page")?;
 
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot bind {}", settings.bind))?;
@@ -54,6 +56,7 @@ impl Application {
         let pool = web::Data::new(db);
         let hasher = web::Data::new(hasher);
         let openapi = web::Data::new(openapi);
+        let docs_page = web::Data::new(docs_page);
         let timeout = settings.introspection.timeout;
         let server = HttpServer::new(move || {
             let http = http_client(timeout).expect("the same client was built at start");
@@ -69,7 +72,9 @@ impl Application {
                 .app_data(hasher.clone())
                 .app_data(readiness.clone())
                 .app_data(openapi.clone())
+                .app_data(docs_page.clone())
                 .configure(route_table::mount)
+                .configure(docs::configure)
                 .default_service(web::to(|| async {
                     Err::<HttpResponse, _>(ApiError::NotFound)
                 }))

@@ -11,14 +11,14 @@ use actix_web::http::Method;
 use actix_web::{web, HttpResponse};
 use oauth_core::scopes::DEFAULT_SCOPES;
 use utoipa::openapi::security::{
-    ClientCredentials, Flow, OAuth2, Password, Scopes, SecurityScheme,
+    AuthorizationCode, ClientCredentials, Flow, OAuth2, Password, Scopes, SecurityScheme,
 };
 use utoipa::openapi::{
     ComponentsBuilder, HttpMethod, InfoBuilder, OpenApi, OpenApiBuilder, PathItem, PathsBuilder,
     Ref, RefOr, Schema,
 };
 
-use crate::configuration::IntrospectionSettings;
+use crate::configuration::DocsSettings;
 use crate::route_table::ROUTES;
 use crate::schema::Component;
 
@@ -32,10 +32,20 @@ pub const OAUTH2: &str = "oauth2";
 pub struct OpenApiDocument(web::Bytes);
 
 impl OpenApiDocument {
-    pub fn new(settings: &IntrospectionSettings) -> Result<Self, serde_json::Error> {
-        let document = document(&format!("{}/o/token/", settings.auth_server_origin()));
+    pub fn new(settings: &DocsSettings) -> Result<Self, serde_json::Error> {
+        let document = document(&AuthEndpoints {
+            authorization_url: settings.authorization_url(),
+            token_url: settings.token_url(),
+        });
         Ok(Self(serde_json::to_vec(&document)?.into()))
     }
+}
+
+/// The auth server's endpoints as a client of the API reaches them.
+#[derive(Debug, Clone)]
+pub struct AuthEndpoints {
+    pub authorization_url: String,
+    pub token_url: String,
 }
 
 pub async fn openapi_document(doc: web::Data<OpenApiDocument>) -> HttpResponse {
@@ -44,8 +54,10 @@ pub async fn openapi_document(doc: web::Data<OpenApiDocument>) -> HttpResponse {
         .body(doc.0.clone())
 }
 
-/// The whole document, with `token_url` as both flows' token endpoint.
-pub fn document(token_url: &str) -> OpenApi {
+/// The whole document. Its `oauth2` scheme lists every flow the auth server offers a client of
+/// this API: the authorization code (with PKCE: what the docs page signs in with), the password
+/// grant and client credentials.
+pub fn document(auth: &AuthEndpoints) -> OpenApi {
     let mut schemas = Schemas::default();
     let mut paths = PathsBuilder::new();
     for route in ROUTES {
@@ -62,10 +74,19 @@ pub fn document(token_url: &str) -> OpenApi {
         paths = paths.path(route.path, item);
     }
     let scopes = || Scopes::from_iter(DEFAULT_SCOPES.iter().copied());
-    let oauth2 = OAuth2::new([
-        Flow::Password(Password::new(token_url, scopes())),
-        Flow::ClientCredentials(ClientCredentials::new(token_url, scopes())),
-    ]);
+    let token_url = auth.token_url.as_str();
+    let oauth2 = OAuth2::with_description(
+        [
+            Flow::AuthorizationCode(AuthorizationCode::new(
+                auth.authorization_url.as_str(),
+                token_url,
+                scopes(),
+            )),
+            Flow::Password(Password::new(token_url, scopes())),
+            Flow::ClientCredentials(ClientCredentials::new(token_url, scopes())),
+        ],
+        "The auth server's tokens. The authorization code flow requires PKCE (S256).",
+    );
     OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
@@ -136,7 +157,11 @@ mod tests {
     use super::*;
 
     fn doc() -> Value {
-        serde_json::to_value(document("http://auth.example/o/token/")).unwrap()
+        serde_json::to_value(document(&AuthEndpoints {
+            authorization_url: "http://auth.example/o/authorize/".into(),
+            token_url: "http://auth.example/o/token/".into(),
+        }))
+        .unwrap()
     }
 
     #[test]
@@ -196,17 +221,49 @@ mod tests {
     }
 
     #[test]
-    fn both_flows_take_the_auth_servers_token_url_and_every_scope() {
+    fn every_flow_takes_the_auth_servers_token_url_and_every_scope() {
         let doc = doc();
         let oauth2 = &doc["components"]["securitySchemes"]["oauth2"];
         assert_eq!(oauth2["type"], "oauth2");
-        for flow in ["password", "clientCredentials"] {
+        assert_eq!(
+            oauth2["flows"]["authorizationCode"]["authorizationUrl"],
+            "http://auth.example/o/authorize/"
+        );
+        for flow in ["authorizationCode", "password", "clientCredentials"] {
             assert_eq!(
                 oauth2["flows"][flow]["tokenUrl"],
                 "http://auth.example/o/token/"
             );
             for (scope, description) in DEFAULT_SCOPES {
                 assert_eq!(oauth2["flows"][flow]["scopes"][scope], *description);
+            }
+            assert_eq!(
+                oauth2["flows"][flow]["scopes"].as_object().unwrap().len(),
+                DEFAULT_SCOPES.len()
+            );
+        }
+    }
+
+    /// A scope an operation requires but the scheme does not declare could never be asked for.
+    #[test]
+    fn every_scope_an_operation_requires_is_declared() {
+        let doc = doc();
+        let declared =
+            &doc["components"]["securitySchemes"]["oauth2"]["flows"]["authorizationCode"]["scopes"];
+        for route in ROUTES {
+            for op in route.operations {
+                let alternatives = route
+                    .policy_for(&op.method)
+                    .requirements(&op.method)
+                    .unwrap_or_default();
+                for scope in alternatives.iter().flatten() {
+                    assert!(
+                        declared[scope].is_string(),
+                        "{} {} requires {scope}, which the scheme does not declare",
+                        op.method,
+                        route.path
+                    );
+                }
             }
         }
     }
@@ -250,6 +307,7 @@ mod tests {
             [
                 "Album",
                 "AlbumInput",
+                "ApiRoot",
                 "Detail",
                 "Group",
                 "GroupCreate",

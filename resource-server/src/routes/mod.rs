@@ -2,6 +2,7 @@
 
 pub mod groups;
 pub mod music;
+pub mod root;
 pub mod users;
 
 use crate::error::ApiError;

@@ -8,7 +8,15 @@ fn binary() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_resource-server"));
     // Start from a clean slate whatever the test runner's environment holds.
     for (name, _) in std::env::vars() {
-        if name.starts_with("INTROSPECTION_") || name == "DATABASE_URL" || name == "RESOURCE_BIND" {
+        if name.starts_with("INTROSPECTION_")
+            || [
+                "DATABASE_URL",
+                "RESOURCE_BIND",
+                "DOCS_CLIENT_ID",
+                "AUTH_PUBLIC_URL",
+            ]
+            .contains(&name.as_str())
+        {
             cmd.env_remove(name);
         }
     }
@@ -75,6 +83,8 @@ fn help_lists_every_variable_with_its_default_and_needs_no_setting() {
         ("INTROSPECTION_CACHE_SECONDS", Some("5")),
         ("INTROSPECTION_CACHE_CAPACITY", Some("100000")),
         ("INTROSPECTION_TIMEOUT_MS", Some("2000")),
+        ("DOCS_CLIENT_ID", None),
+        ("AUTH_PUBLIC_URL", None),
         ("RUST_LOG", Some("info")),
     ] {
         let at = help
@@ -137,6 +147,8 @@ fn a_bad_value_stops_the_server_with_one_line_naming_the_variable() {
     assert_refuses_to_start(&[("RESOURCE_BIND", "everywhere")], "RESOURCE_BIND");
     assert_refuses_to_start(&[("INTROSPECTION_URL", "auth-server")], "INTROSPECTION_URL");
     assert_refuses_to_start(&[("BCRYPT_COST", "99")], "BCRYPT_COST");
+    assert_refuses_to_start(&[("AUTH_PUBLIC_URL", "localhost:8000")], "AUTH_PUBLIC_URL");
+    assert_refuses_to_start(&[("DOCS_CLIENT_ID", "api\tdocs")], "DOCS_CLIENT_ID");
     assert_refuses_to_start(
         &[("DATABASE_URL", "mysql://app:very-secret-value@db/x")],
         "DATABASE_URL",

@@ -5,6 +5,7 @@ mod albums;
 mod authentication;
 mod bodies;
 mod cli;
+mod docs;
 mod faults;
 mod groups;
 mod health;

@@ -1,3 +1,4 @@
+use oauth_core::scopes::DEFAULT_SCOPES;
 use reqwest::StatusCode;
 use resource_server::route_table::ROUTES;
 use serde_json::{json, Value};
@@ -78,6 +79,56 @@ async fn the_served_document_lists_every_mounted_route_with_its_policys_scopes(d
     }
 }
 
+/// The authorization code flow is what the docs page signs in with: its URLs are the auth server's
+/// as a browser reaches it (AUTH_PUBLIC_URL), not the address the resource server introspects at.
+async fn the_oauth2_scheme_points_a_browser_at_the_public_auth_server(db: TestDatabase) {
+    let app = spawn_app_with(
+        db,
+        AuthServer::At(format!("http://127.0.0.1:{}/o/introspect/", free_port())),
+        &[("AUTH_PUBLIC_URL", "https://auth.example.com/")],
+    )
+    .await;
+    let doc: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    let scheme = &doc["components"]["securitySchemes"]["oauth2"];
+    assert_eq!(scheme["type"], "oauth2");
+    let flows = &scheme["flows"];
+    let code = &flows["authorizationCode"];
+    assert_eq!(
+        code["authorizationUrl"],
+        "https://auth.example.com/o/authorize/"
+    );
+    for flow in ["authorizationCode", "password", "clientCredentials"] {
+        assert_eq!(
+            flows[flow]["tokenUrl"], "https://auth.example.com/o/token/",
+            "{flow}"
+        );
+        // Every configured scope, with the description the consent page shows.
+        let scopes = flows[flow]["scopes"].as_object().unwrap();
+        assert_eq!(scopes.len(), DEFAULT_SCOPES.len(), "{flow}");
+        for (scope, description) in DEFAULT_SCOPES {
+            assert_eq!(scopes[scope], description, "{flow}: {scope}");
+        }
+    }
+    // Each operation's alternatives name scopes the scheme declares, so Swagger UI can ask for
+    // them; the alternatives themselves are checked against the route table above.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for requirement in operation["security"].as_array().unwrap() {
+                for scope in requirement["oauth2"].as_array().unwrap() {
+                    let scope = scope.as_str().unwrap();
+                    assert!(
+                        code["scopes"][scope].is_string(),
+                        "{method} {path}: {scope} is not declared"
+                    );
+                }
+            }
+        }
+    }
+    // The pages are open: they need no token.
+    assert_eq!(doc["paths"]["/"]["get"]["security"], json!([]));
+    assert_eq!(doc["paths"]["/docs/"]["get"]["security"], json!([]));
+}
+
 /// The username limit the document states is the one POST /users/ enforces.
 async fn the_documented_username_limit_is_the_enforced_one(db: TestDatabase) {
     let app = spawn_app(db).await;
@@ -155,5 +206,6 @@ on_both_backends!(
     the_documented_password_rule_is_the_enforced_one,
     the_openapi_document_states_each_operations_security,
     the_served_document_lists_every_mounted_route_with_its_policys_scopes,
+    the_oauth2_scheme_points_a_browser_at_the_public_auth_server,
     the_documented_username_limit_is_the_enforced_one,
 );
