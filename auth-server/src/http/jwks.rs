@@ -13,9 +13,6 @@ pub async fn get_jwks(services: web::Data<Services>) -> HttpResponse {
         .await;
     HttpResponse::Ok()
         .content_type(ContentType::json())
-        .insert_header((
-            header::CACHE_CONTROL,
-            services.keys.policy().jwks_cache_control(),
-        ))
+        .insert_header((header::CACHE_CONTROL, services.keys.cache_control()))
         .body(ring.jwks().clone())
 }

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use actix_web::http::header::HeaderValue;
 use actix_web::web::Bytes;
 use auth_store::models::SigningKey;
 use auth_store::signing_keys;
@@ -59,10 +60,11 @@ impl KeyPolicy {
     }
 
     /// The JWKS's `Cache-Control`: clients may keep it as long as a replica keeps its copy.
-    pub fn jwks_cache_control(&self) -> String {
+    pub fn jwks_cache_control(&self) -> HeaderValue {
         match self.cache_seconds {
-            0 => "no-cache".into(),
-            c => format!("public, max-age={c}"),
+            0 => HeaderValue::from_static("no-cache"),
+            c => HeaderValue::from_str(&format!("public, max-age={c}"))
+                .unwrap_or(HeaderValue::from_static("no-cache")),
         }
     }
 }
@@ -134,12 +136,20 @@ pub struct KeyRing {
 
 struct Inner {
     policy: KeyPolicy,
+    /// The JWKS's `Cache-Control`, made once.
+    cache_control: HeaderValue,
     ring: RwLock<Arc<Ring>>,
     /// Keys read back before, by kid: a reload parses only new keys.
     parsed: Mutex<HashMap<String, Arc<ParsedKey>>>,
     /// One reload at a time; the others then find the fresh copy.
     reloading: Mutex<()>,
+    /// After a request handler failed to reload, when the next one may try: while the database
+    /// is away the JWKS is served from memory at once, not after a wait for a connection.
+    retry_after: Mutex<Option<Instant>>,
 }
+
+/// How long request handlers serve the copy in memory after a failed reload.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
 impl KeyRing {
     /// Loads the keys; fails if none can sign.
@@ -147,9 +157,11 @@ impl KeyRing {
         let ring = Self {
             inner: Arc::new(Inner {
                 policy,
+                cache_control: policy.jwks_cache_control(),
                 ring: RwLock::new(Arc::new(Ring::new(policy, Vec::new()))),
                 parsed: Mutex::new(HashMap::new()),
                 reloading: Mutex::new(()),
+                retry_after: Mutex::new(None),
             }),
         };
         let loaded = ring.reload(conn, now)?;
@@ -161,6 +173,11 @@ impl KeyRing {
 
     pub fn policy(&self) -> KeyPolicy {
         self.inner.policy
+    }
+
+    /// The JWKS's `Cache-Control` (see [`KeyPolicy::jwks_cache_control`]).
+    pub fn cache_control(&self) -> HeaderValue {
+        self.inner.cache_control.clone()
     }
 
     /// The copy in memory, whatever its age.
@@ -193,10 +210,11 @@ impl KeyRing {
     }
 
     /// The same for a request handler, which takes a connection only when the copy is stale. If
-    /// the database cannot be read, the copy in memory is used and the next request tries again.
+    /// the database cannot be read, the copy in memory is used, and for a second no other request
+    /// tries again.
     pub async fn current(&self, db: &Database, now: i64) -> Arc<Ring> {
         let ring = self.snapshot();
-        if !ring.is_stale() {
+        if !ring.is_stale() || self.backing_off() {
             return ring;
         }
         let this = self.clone();
@@ -204,9 +222,22 @@ impl KeyRing {
             Ok(fresh) => fresh,
             Err(e) => {
                 log::warn!("the signing keys could not be reloaded; using the copy in memory: {e}");
+                *self.retry_after() = Some(Instant::now() + RETRY_AFTER_FAILURE);
                 ring
             }
         }
+    }
+
+    fn backing_off(&self) -> bool {
+        self.retry_after()
+            .is_some_and(|until| Instant::now() < until)
+    }
+
+    fn retry_after(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
+        self.inner
+            .retry_after
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Reads every key, keeps the published ones, and makes them the copy in memory. A key that

@@ -5,7 +5,7 @@
 //! retire every key added before them.
 
 use diesel::prelude::*;
-use diesel::result::Error as DieselError;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::BigInt;
 
 use crate::models::{NewSigningKey, SigningKey};
@@ -29,7 +29,8 @@ pub fn is_empty(conn: &mut DbConnection) -> StoreResult<bool> {
     Ok(any.is_none())
 }
 
-/// Stores `key` if there is no key yet; false when another process stored one first.
+/// Stores `key` if there is no key yet; false when another process stored one first (or this very
+/// key: a kid is unique).
 pub fn insert_first(conn: &mut DbConnection, key: &NewSigningKey) -> StoreResult<bool> {
     let inserted = under_key_lock(conn, |conn| {
         // The write comes first so that SQLite takes its write lock before the count.
@@ -44,7 +45,8 @@ pub fn insert_first(conn: &mut DbConnection, key: &NewSigningKey) -> StoreResult
     });
     match inserted {
         Ok(()) => Ok(true),
-        Err(DieselError::RollbackTransaction) => Ok(false),
+        Err(DieselError::RollbackTransaction)
+        | Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
         Err(e) => Err(e.into()),
     }
 }

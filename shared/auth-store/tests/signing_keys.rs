@@ -46,6 +46,9 @@ async fn racing_processes_store_one_first_key(db: TestDatabase) {
     assert_eq!(signing_keys::list(&mut conn).unwrap().len(), 1);
     assert!(!signing_keys::is_empty(&mut conn).unwrap());
     assert!(!signing_keys::insert_first(&mut conn, &key("late", 200)).unwrap());
+    // A key stored again (a test's server restarted on its database) is no error either.
+    let first = signing_keys::list(&mut conn).unwrap().remove(0);
+    assert!(!signing_keys::insert_first(&mut conn, &key(&first.kid, 300)).unwrap());
 }
 
 async fn rotation_retires_every_other_key_and_lists_keys_as_added(db: TestDatabase) {
