@@ -1,13 +1,15 @@
 //! Deleting what can no longer be used: dead tokens and authorization codes past their retention,
-//! expired browser sessions, and login failures past the throttling window. The periodic task and `clear-tokens` both do exactly this.
+//! expired browser sessions, login failures past the throttling window, and signing keys whose ID
+//! tokens have all expired. The periodic task and `clear-tokens` both do exactly this.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use auth_store::tokens::{self, Cleared};
-use auth_store::{authorization_codes, browser_sessions, login_failures};
+use auth_store::{authorization_codes, browser_sessions, login_failures, signing_keys};
 use store::{DbConnection, StoreError};
 
+use crate::oidc::key_ring::KeyPolicy;
 use crate::services::Services;
 
 pub fn clear_dead_rows(
@@ -30,6 +32,19 @@ pub struct Schedule {
     pub every_seconds: u64,
     pub retention_seconds: i64,
     pub login_window_seconds: i64,
+    /// When retired signing keys have nothing left to verify.
+    pub keys: KeyPolicy,
+}
+
+/// Deletes the signing keys whose every ID token has expired: their private keys serve nothing.
+pub fn delete_unpublished_keys(
+    conn: &mut DbConnection,
+    keys: KeyPolicy,
+) -> Result<usize, StoreError> {
+    signing_keys::delete_retired_by(
+        conn,
+        keys.unpublished_if_retired_by(oauth_core::time::now()),
+    )
 }
 
 /// Runs [`clear_dead_rows`] every interval on the current runtime.
@@ -44,11 +59,13 @@ pub fn spawn(services: Arc<Services>, schedule: Schedule) {
             let cleared = services
                 .db
                 .run(move |conn| {
-                    clear_dead_rows(
+                    let cleared = clear_dead_rows(
                         conn,
                         schedule.retention_seconds,
                         schedule.login_window_seconds,
-                    )
+                    )?;
+                    delete_unpublished_keys(conn, schedule.keys)?;
+                    Ok::<_, StoreError>(cleared)
                 })
                 .await;
             match cleared {

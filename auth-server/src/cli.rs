@@ -3,8 +3,8 @@
 
 use std::io::{BufRead, IsTerminal};
 
-use auth_store::applications;
 use auth_store::models::{Application, ClientType, NewApplication};
+use auth_store::{applications, signing_keys};
 use clap::{Args, Parser, Subcommand};
 use oauth_core::accounts::{
     is_valid_email, is_valid_username, password_problem, EMAIL_MAX_CHARS, USERNAME_MAX_CHARS,
@@ -22,11 +22,12 @@ use store::models::NewUser;
 use store::users::UserWriteError;
 use store::{groups, users, DbConnection};
 
-use crate::clean_up::clear_dead_rows;
+use crate::clean_up::{clear_dead_rows, delete_unpublished_keys};
 use crate::configuration::{AuthArgs, Settings};
 use crate::flows::authorization_code::GRANT_TYPE as AUTHORIZATION_CODE;
 use crate::flows::introspection::INTROSPECTION_SCOPE;
 use crate::flows::GRANT_TYPES;
+use crate::oidc::keys;
 use crate::redirect_uris::registration_problem;
 
 #[derive(Debug, Parser)]
@@ -81,13 +82,17 @@ pub enum Command {
     ActivateUser { username: String },
     /// Create the groups Admin and Leader with their permissions (safe to run again).
     CreatePermissions,
-    /// Delete expired and revoked tokens older than the retention, and login failures older than
-    /// the throttling window.
+    /// Delete expired and revoked tokens older than the retention, login failures older than the
+    /// throttling window, and retired signing keys whose ID tokens have all expired.
     ClearTokens {
         /// Keep dead tokens this long before deleting them [default: TOKEN_RETENTION_SECONDS].
         #[arg(long)]
         retention_seconds: Option<i64>,
     },
+    /// Add a new OpenID Connect signing key and make it current: it signs new ID tokens once every
+    /// server and client has had time to load it (twice SIGNING_KEY_CACHE_SECONDS). The old keys
+    /// stay published until the ID tokens they signed have expired.
+    RotateSigningKey,
 }
 
 #[derive(Debug, Args)]
@@ -180,6 +185,7 @@ pub fn run(command: Command, settings: &Settings) -> anyhow::Result<()> {
         Command::DeactivateUser { username } => set_active(&mut conn, &username, false),
         Command::ActivateUser { username } => set_active(&mut conn, &username, true),
         Command::CreatePermissions => create_permissions(&mut conn),
+        Command::RotateSigningKey => rotate_signing_key(&mut conn, settings),
         Command::ClearTokens { retention_seconds } => {
             let retention = retention_seconds.unwrap_or(settings.token_retention_seconds);
             if retention < 0 {
@@ -187,10 +193,14 @@ pub fn run(command: Command, settings: &Settings) -> anyhow::Result<()> {
             }
             let cleared =
                 clear_dead_rows(&mut conn, retention, settings.login_failure_window_seconds)?;
+            let keys = delete_unpublished_keys(&mut conn, settings.key_policy())?;
             println!(
                 "deleted {} access tokens and {} refresh tokens",
                 cleared.access_tokens, cleared.refresh_tokens
             );
+            if keys > 0 {
+                println!("deleted {keys} retired signing keys");
+            }
             Ok(())
         }
     }
@@ -535,6 +545,23 @@ fn rotate_secret(conn: &mut DbConnection, client_id: &str, json: bool) -> anyhow
         .field("client_id", client_id)
         .emit();
     print_credentials(client_id, Some(&secret), json);
+    Ok(())
+}
+
+fn rotate_signing_key(conn: &mut DbConnection, settings: &Settings) -> anyhow::Result<()> {
+    let key = keys::generate()?;
+    let retired = signing_keys::rotate(conn, &key.row(now()))?;
+    audit::record(Event::SigningKeyRotated)
+        .field("kid", &key.kid)
+        .field("retired", retired)
+        .emit();
+    match settings.key_policy().publish_delay() {
+        0 => println!("added signing key {}: it signs new ID tokens from now on", key.kid),
+        delay => println!(
+            "added signing key {}: it signs new ID tokens in {delay} s, once every server and client has loaded it",
+            key.kid
+        ),
+    }
     Ok(())
 }
 

@@ -7,6 +7,8 @@ use oauth_core::config::{
 };
 use oauth_core::scopes::{ScopeSet, DEFAULT_SCOPES};
 
+use crate::oidc::key_ring::KeyPolicy;
+
 const DAY: i64 = 86_400;
 
 /// The auth server's variables, flattened into its command line.
@@ -58,6 +60,17 @@ pub struct AuthArgs {
     /// How long expired or revoked tokens are kept before they are deleted.
     #[arg(long, env = "TOKEN_RETENTION_SECONDS", default_value_t = DAY, value_parser = number_in(0..=3650 * DAY))]
     pub token_retention_seconds: i64,
+    /// OpenID Connect ID token lifetime.
+    #[arg(long, env = "ID_TOKEN_EXPIRE_SECONDS", default_value_t = 3600, value_parser = number_in(1..=DAY))]
+    pub id_token_expire_seconds: i64,
+    /// How old each server's copy of the signing keys, and clients' cached JWKS, may be; a new
+    /// key signs twice this (and a second) after rotate-signing-key. 0 reads them on every use.
+    #[arg(long, env = "SIGNING_KEY_CACHE_SECONDS", default_value_t = 60, value_parser = number_in(0..=3600u64))]
+    pub signing_key_cache_seconds: u64,
+    /// How often each server re-reads the origins allowed cross-origin calls (those of the
+    /// registered redirect URIs): a new client's origin works everywhere within this.
+    #[arg(long, env = "CORS_ORIGINS_CACHE_SECONDS", default_value_t = 60, value_parser = number_in(1..=3600u64))]
+    pub cors_origins_cache_seconds: u64,
 }
 
 fn default_scopes() -> ScopeSet {
@@ -108,6 +121,11 @@ pub struct Settings {
     pub client_cache_seconds: u64,
     /// How long an expired or revoked token is kept before it is deleted.
     pub token_retention_seconds: i64,
+    pub id_token_seconds: i64,
+    /// How old a copy of the signing keys may be; 0 turns the copy off.
+    pub signing_key_cache_seconds: u64,
+    /// How often the CORS origins are re-read.
+    pub cors_origins_cache_seconds: u64,
 }
 
 impl Settings {
@@ -134,6 +152,17 @@ impl Settings {
             cleanup_interval_seconds: args.token_cleanup_interval_seconds,
             client_cache_seconds: args.client_cache_seconds,
             token_retention_seconds: args.token_retention_seconds,
+            id_token_seconds: args.id_token_expire_seconds,
+            signing_key_cache_seconds: args.signing_key_cache_seconds,
+            cors_origins_cache_seconds: args.cors_origins_cache_seconds,
+        }
+    }
+
+    /// When signing keys sign and how long they stay published.
+    pub fn key_policy(&self) -> KeyPolicy {
+        KeyPolicy {
+            cache_seconds: self.signing_key_cache_seconds,
+            id_token_seconds: self.id_token_seconds,
         }
     }
 
@@ -173,6 +202,9 @@ mod tests {
         assert_eq!(s.cleanup_interval_seconds, 3600);
         assert_eq!(s.client_cache_seconds, 5);
         assert_eq!(s.token_retention_seconds, 86_400);
+        assert_eq!(s.id_token_seconds, 3600);
+        assert_eq!(s.signing_key_cache_seconds, 60);
+        assert_eq!(s.cors_origins_cache_seconds, 60);
         assert_eq!(
             s.issuer_for("127.0.0.1:8000".parse().unwrap()),
             "http://127.0.0.1:8000"
@@ -190,6 +222,24 @@ mod tests {
         assert_eq!(s.issuer, None);
         assert_eq!(s.scopes, default_scopes());
         assert_eq!(s.bind, "127.0.0.1:8000");
+    }
+
+    #[test]
+    fn zero_turns_the_key_copy_off() {
+        let s = Settings::from_pairs(&[
+            ("SIGNING_KEY_CACHE_SECONDS", "0"),
+            ("CORS_ORIGINS_CACHE_SECONDS", "1"),
+            ("ID_TOKEN_EXPIRE_SECONDS", "5"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.key_policy(),
+            KeyPolicy {
+                cache_seconds: 0,
+                id_token_seconds: 5
+            }
+        );
+        assert_eq!(s.cors_origins_cache_seconds, 1);
     }
 
     #[test]
@@ -218,6 +268,12 @@ mod tests {
             ("CLIENT_CACHE_SECONDS", "301"),
             ("TOKEN_CLEANUP_INTERVAL_SECONDS", "-1"),
             ("TOKEN_RETENTION_SECONDS", "x"),
+            ("ID_TOKEN_EXPIRE_SECONDS", "0"),
+            ("ID_TOKEN_EXPIRE_SECONDS", "86401"),
+            ("SIGNING_KEY_CACHE_SECONDS", "-1"),
+            ("SIGNING_KEY_CACHE_SECONDS", "3601"),
+            ("CORS_ORIGINS_CACHE_SECONDS", "soon"),
+            ("CORS_ORIGINS_CACHE_SECONDS", "0"),
         ] {
             let err = Settings::from_pairs(&[(name, value)]).unwrap_err();
             assert_eq!(err.name, name, "{value}");

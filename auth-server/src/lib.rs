@@ -1,7 +1,8 @@
-//! The OAuth2 authorization server: token, introspection and revocation endpoints, and the admin
-//! CLI. Layers, top down: `http` (parse, call, respond) → `flows` (one module per grant, plus
-//! introspection and revocation; no actix types) → `token_strategy` (how tokens are made) →
-//! `auth_store` and `store` (where they are kept).
+//! The OAuth2 authorization server and OpenID Connect provider: token, introspection, revocation,
+//! userinfo and key endpoints, the discovery documents, and the admin CLI. Layers, top down:
+//! `http` (parse, call, respond) → `flows` (one module per grant, plus introspection, revocation
+//! and userinfo; no actix types) → `token_strategy` (how tokens are made) and `oidc` (signing
+//! keys, claims, ID tokens) → `auth_store` and `store` (where they are kept).
 
 pub mod clean_up;
 pub mod cli;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod flows;
 pub mod http;
 pub mod login;
+pub mod oidc;
 pub mod pkce;
 pub mod redirect_uris;
 pub mod services;

@@ -1,8 +1,9 @@
-//! Building and running the server: the pool, migrations, the services, the periodic clean-up
-//! and the routes.
+//! Building and running the server: the pool, migrations, the first signing key, the services,
+//! the periodic clean-up and the routes.
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
@@ -15,7 +16,10 @@ use store::Database;
 use crate::clean_up::{self, Schedule};
 use crate::clients::ClientAuthenticator;
 use crate::configuration::Settings;
-use crate::http::{self, cookies::CookiePolicy, metadata::ServerMetadata};
+use crate::http::cors::{self, AllowedOrigins};
+use crate::http::{self, cookies::CookiePolicy, metadata::Metadata};
+use crate::oidc::key_ring::KeyRing;
+use crate::oidc::keys;
 use crate::services::{Clock, Services};
 use crate::throttle::LoginThrottle;
 use crate::token_strategy::TokenStrategy;
@@ -23,6 +27,7 @@ use crate::token_strategy::TokenStrategy;
 pub struct Application {
     port: u16,
     server: Server,
+    services: Arc<Services>,
 }
 
 impl Application {
@@ -41,6 +46,11 @@ impl Application {
             .await
             .context("the hasher task failed")??;
         let db = Database::new(pool);
+        keys::ensure_one(&db).await?;
+        let policy = settings.key_policy();
+        let keys = db
+            .run(move |conn| KeyRing::load(conn, policy, oauth_core::time::now()))
+            .await?;
         let issuer = settings.issuer_for(addr);
         let services = Arc::new(Services {
             db: db.clone(),
@@ -60,6 +70,7 @@ impl Application {
             session_seconds: settings.session_seconds,
             clients: ClientAuthenticator::new(settings.client_cache_seconds),
             scopes: settings.scopes.clone(),
+            keys,
         });
         clean_up::spawn(
             services.clone(),
@@ -67,11 +78,19 @@ impl Application {
                 every_seconds: settings.cleanup_interval_seconds,
                 retention_seconds: settings.token_retention_seconds,
                 login_window_seconds: settings.login_failure_window_seconds,
+                keys: policy,
             },
         );
-        let metadata = web::Data::new(ServerMetadata::new(&issuer, &services));
+        let metadata = web::Data::new(Metadata::new(&issuer, &services));
         let cookies = web::Data::new(CookiePolicy::new(&issuer, settings.session_seconds));
+        let origins = Arc::new(AllowedOrigins::load(&db).await?);
+        cors::spawn_refresh(
+            origins.clone(),
+            db.clone(),
+            Duration::from_secs(settings.cors_origins_cache_seconds),
+        );
         let readiness = web::Data::new(Readiness(vec![Check::database(db)]));
+        let handle = services.clone();
         let services = web::Data::from(services);
         let server = HttpServer::new(move || {
             App::new()
@@ -80,7 +99,7 @@ impl Application {
                 .app_data(metadata.clone())
                 .app_data(cookies.clone())
                 .app_data(readiness.clone())
-                .configure(http::configure)
+                .configure(|cfg| http::configure(cfg, &origins))
         })
         .listen(listener)?
         .run();
@@ -88,11 +107,17 @@ impl Application {
         Ok(Self {
             port: addr.port(),
             server,
+            services: handle,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The services the handlers share (tests mint ID tokens with them).
+    pub fn services(&self) -> Arc<Services> {
+        self.services.clone()
     }
 
     /// Stops the server from elsewhere (tests stop an auth server under load this way).

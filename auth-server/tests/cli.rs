@@ -6,7 +6,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use auth_store::models::{NewAccessToken, NewRefreshToken, TokenFamily};
-use auth_store::{applications, login_failures, tokens};
+use auth_store::{applications, login_failures, signing_keys, tokens};
 use diesel::prelude::*;
 use oauth_core::secrets::{new_token, sha256_hex, verify_secret, PasswordHasher};
 use oauth_core::time::now;
@@ -309,7 +309,89 @@ on_both_backends!(
     delete_client_removes_the_client_and_its_tokens,
     delete_client_of_an_unknown_id_is_an_error,
     clear_tokens_deletes_dead_tokens_and_keeps_live_ones,
+    rotate_signing_key_adds_a_current_key_and_retires_the_others,
+    clear_tokens_deletes_signing_keys_whose_tokens_have_all_expired,
 );
+
+/// The stored keys as (kid, created_at, retired_at), oldest first.
+fn signing_key_rows(cli: &Cli) -> Vec<(String, i64, Option<i64>)> {
+    signing_keys::list(&mut cli.conn())
+        .unwrap()
+        .into_iter()
+        .map(|k| (k.kid, k.created_at, k.retired_at))
+        .collect()
+}
+
+fn rotate_signing_key_adds_a_current_key_and_retires_the_others(cli: Cli) {
+    // On a database no server has started on, the first rotation makes the first key.
+    let first = cli.run(&["rotate-signing-key"]);
+    let rows = signing_key_rows(&cli);
+    assert_eq!(rows.len(), 1);
+    let (kid, created_at, retired_at) = rows[0].clone();
+    assert_eq!(retired_at, None);
+    assert!((now() - created_at).abs() < 60);
+    // The default cache (60 s) twice and a second: every server and client has it by then.
+    assert_eq!(
+        first.stdout,
+        format!(
+            "added signing key {kid}: it signs new ID tokens in 121 s, once every server and client has loaded it\n"
+        )
+    );
+    let line = first
+        .stderr
+        .lines()
+        .find(|l| l.contains("event=signing_key.rotate "))
+        .unwrap_or_else(|| panic!("no audit line in {:?}", first.stderr));
+    assert!(line.contains(&format!("kid={kid} ")), "{line}");
+    assert!(line.ends_with("retired=0"), "{line}");
+    assert!(!first.stderr.contains("PRIVATE KEY"), "{}", first.stderr);
+
+    let second = cli.run_with(
+        &["rotate-signing-key"],
+        None,
+        &[("SIGNING_KEY_CACHE_SECONDS", "0")],
+    );
+    let rows = signing_key_rows(&cli);
+    assert_eq!(rows.len(), 2);
+    let (new_kid, new_created_at, _) = rows[1].clone();
+    assert_ne!(new_kid, kid);
+    assert_eq!(
+        second.ok(),
+        format!("added signing key {new_kid}: it signs new ID tokens from now on\n")
+    );
+    // The old key was retired by the new one, at its creation.
+    assert_eq!(rows[0], (kid, created_at, Some(new_created_at)));
+    assert_eq!(rows[1].2, None);
+}
+
+fn clear_tokens_deletes_signing_keys_whose_tokens_have_all_expired(cli: Cli) {
+    for _ in 0..2 {
+        cli.run(&["rotate-signing-key"]).ok();
+    }
+    // With the defaults the retired key is published for two minutes and an hour more.
+    let kept = cli.run(&["clear-tokens"]).ok();
+    assert!(!kept.contains("signing key"), "{kept}");
+    assert_eq!(signing_key_rows(&cli).len(), 2);
+    // Retired a second ago, with tokens that lived a second and no caching: nothing to keep.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let cleared = cli
+        .run_with(
+            &["clear-tokens"],
+            None,
+            &[
+                ("SIGNING_KEY_CACHE_SECONDS", "0"),
+                ("ID_TOKEN_EXPIRE_SECONDS", "1"),
+            ],
+        )
+        .ok();
+    assert!(
+        cleared.ends_with("deleted 1 retired signing keys\n"),
+        "{cleared}"
+    );
+    let rows = signing_key_rows(&cli);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].2, None);
+}
 
 fn migrate_creates_the_schema_and_can_run_again(cli: Cli) {
     assert!(cli.run(&["migrate"]).ok().contains("up to date"));
@@ -1205,6 +1287,9 @@ fn help_lists_every_variable_with_its_default_whatever_their_values() {
         ("CLIENT_CACHE_SECONDS", Some("5")),
         ("TOKEN_CLEANUP_INTERVAL_SECONDS", Some("3600")),
         ("TOKEN_RETENTION_SECONDS", Some("86400")),
+        ("ID_TOKEN_EXPIRE_SECONDS", Some("3600")),
+        ("SIGNING_KEY_CACHE_SECONDS", Some("60")),
+        ("CORS_ORIGINS_CACHE_SECONDS", Some("60")),
         ("RUST_LOG", Some("info")),
     ] {
         let entry = help_entry(&help, name);

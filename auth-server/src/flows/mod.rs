@@ -1,5 +1,5 @@
 //! The flows of the auth server, one module each, as fosite's handlers are: the grants of the
-//! token endpoint, introspection and revocation. A flow takes the [`Services`] and a typed request
+//! token endpoint, introspection, revocation and userinfo. A flow takes the [`Services`] and a typed request
 //! and returns a typed answer; it knows nothing of HTTP, which `crate::http` turns into requests
 //! and responses.
 //!
@@ -13,6 +13,7 @@ pub mod introspection;
 pub mod password;
 pub mod refresh_token;
 pub mod revocation;
+pub mod userinfo;
 
 use std::net::IpAddr;
 use std::sync::Arc;

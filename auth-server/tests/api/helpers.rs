@@ -1,5 +1,14 @@
+use std::sync::{Arc, OnceLock};
+
 use auth_server::configuration::Settings;
+use auth_server::oidc::id_token::{self, IdTokenRequest};
+use auth_server::oidc::keys;
+use auth_server::services::Services;
 use auth_server::startup::Application;
+use auth_store::models::NewSigningKey;
+use auth_store::signing_keys;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use oauth_core::scopes::ScopeSet;
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 use store::Pool;
@@ -24,7 +33,9 @@ pub struct TestApp {
     /// Confidential; client_credentials only, scope `read`.
     pub machine: Client,
     pub user_id: i32,
-    _db: TestDatabase,
+    /// What the handlers share, for minting ID tokens.
+    pub services: Arc<Services>,
+    pub db: TestDatabase,
 }
 
 pub async fn spawn_app(db: TestDatabase) -> TestApp {
@@ -40,8 +51,10 @@ pub async fn spawn_app_with(db: TestDatabase, extra: &[(&str, &str)]) -> TestApp
     ];
     vars.extend_from_slice(extra);
     let settings = Settings::from_pairs(&vars).expect("settings");
+    store_signing_key(&db);
     let app = Application::build(settings).await.expect("build the app");
     let base = format!("http://127.0.0.1:{}", app.port());
+    let services = app.services();
     actix_web::rt::spawn(app.run_until_stopped());
 
     let pool = store::connect(&db.url, 2).expect("pool");
@@ -78,8 +91,20 @@ pub async fn spawn_app_with(db: TestDatabase, extra: &[(&str, &str)]) -> TestApp
         introspector,
         machine,
         user_id: user.id,
-        _db: db,
+        services,
+        db,
     }
+}
+
+/// Stores one RSA key, made once per test process, as the test database's signing key: the
+/// server would otherwise make its own at start, a few tenths of a second per test. The tests of
+/// that start use `Application::build` on an empty database.
+pub fn store_signing_key(db: &TestDatabase) {
+    static KEY: OnceLock<NewSigningKey> = OnceLock::new();
+    let key = KEY.get_or_init(|| keys::generate().expect("generate a signing key").row(0));
+    let pool = store::connect_and_migrate(&db.url, 1).expect("migrate the test database");
+    let mut conn = pool.get().expect("a connection");
+    signing_keys::insert_first(&mut conn, key).expect("store the signing key");
 }
 
 pub fn with_client(req: RequestBuilder, client: &Client) -> RequestBuilder {
@@ -152,6 +177,80 @@ impl TestApp {
     pub async fn is_active(&self, token: &str) -> bool {
         self.introspect(token).await["active"] == Value::Bool(true)
     }
+}
+
+impl TestApp {
+    /// The JWKS, checking its headers.
+    pub async fn jwks(&self) -> Value {
+        let res = self.http.get(self.url("/o/jwks/")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["content-type"], "application/json");
+        res.json().await.unwrap()
+    }
+
+    /// The kids the JWKS lists, in its order.
+    pub async fn published_kids(&self) -> Vec<String> {
+        self.jwks().await["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// An ID token for tue, minted as the authorization_code grant mints one.
+    pub async fn mint_id_token(&self, client_id: &str, scope: &str) -> String {
+        let (services, user_id) = (self.services.clone(), self.user_id);
+        let (client_id, scope) = (client_id.to_string(), ScopeSet::parse(scope).unwrap());
+        self.services
+            .db
+            .clone()
+            .run(move |conn| {
+                let user = store::users::find(conn, user_id)?.expect("tue");
+                let now = oauth_core::time::now();
+                let request = IdTokenRequest {
+                    client_id: &client_id,
+                    user: &user,
+                    scope: &scope,
+                    nonce: Some("a-nonce"),
+                    auth_time: now,
+                    access_token: "an-access-token",
+                    issued_at: now,
+                };
+                id_token::mint(&services, conn, &request)
+            })
+            .await
+            .expect("mint an ID token")
+    }
+}
+
+/// The `kid` of a JWT's header.
+pub fn kid_of(token: &str) -> String {
+    jsonwebtoken::decode_header(token)
+        .expect("a JWT")
+        .kid
+        .expect("a kid")
+}
+
+/// The claims of `token`, verified as a relying party verifies them: RS256 with the key of `jwks`
+/// that its header names, for `audience`, unexpired.
+pub fn verify_id_token(jwks: &Value, token: &str, audience: &str) -> Result<Value, String> {
+    let kid = kid_of(token);
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .ok_or_else(|| format!("the JWKS has no key {kid}"))?;
+    let key =
+        DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap())
+            .map_err(|e| e.to_string())?;
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_audience(&[audience]);
+    validation.leeway = 0;
+    jsonwebtoken::decode::<Value>(token, &key, &validation)
+        .map(|data| data.claims)
+        .map_err(|e| e.to_string())
 }
 
 /// The status and the `error` member of an error response.

@@ -50,3 +50,12 @@ pub fn delete_by_client_id(conn: &mut DbConnection, client_id: &str) -> StoreRes
         .execute(conn)?;
     Ok(deleted > 0)
 }
+
+/// Every client's registered redirect URIs, space-separated as stored; clients without any are
+/// left out.
+pub fn all_redirect_uris(conn: &mut DbConnection) -> StoreResult<Vec<String>> {
+    Ok(applications::table
+        .filter(applications::redirect_uris.ne(""))
+        .select(applications::redirect_uris)
+        .load(conn)?)
+}

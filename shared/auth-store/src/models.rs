@@ -221,3 +221,47 @@ pub struct AuthorizationCode {
     pub access_token_id: Option<i64>,
     pub family_id: Option<String>,
 }
+
+/// An OpenID Connect signing key. Its `Debug` leaves the private key out.
+#[derive(Clone, Queryable, Selectable)]
+#[diesel(table_name = signing_keys)]
+pub struct SigningKey {
+    /// The order keys were added in.
+    pub id: i64,
+    /// The key's RFC 7638 thumbprint, the JWT header's `kid`.
+    pub kid: String,
+    /// PKCS#8 PEM, unencrypted.
+    pub private_key_pem: String,
+    pub created_at: i64,
+    /// When a newer key was added.
+    pub retired_at: Option<i64>,
+}
+
+/// A signing key to store. Its `Debug` leaves the private key out.
+#[derive(Clone, Insertable)]
+#[diesel(table_name = signing_keys)]
+pub struct NewSigningKey {
+    pub kid: String,
+    pub private_key_pem: String,
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("id", &self.id)
+            .field("kid", &self.kid)
+            .field("created_at", &self.created_at)
+            .field("retired_at", &self.retired_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for NewSigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSigningKey")
+            .field("kid", &self.kid)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
+}

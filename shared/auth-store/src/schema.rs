@@ -1,5 +1,5 @@
-//! The auth server's own tables: clients, tokens and login failures. Only the auth server depends
-//! on this crate, so no other service can name these tables.
+//! The auth server's own tables: clients, tokens, login failures and signing keys. Only the auth
+//! server depends on this crate, so no other service can name these tables.
 
 // The columns of `users` the token queries read (introspection's username, an owner's active
 // flag). The store crate declares the whole table; a second, narrower declaration here is what
@@ -122,6 +122,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    signing_keys (id) {
+        id -> BigInt,
+        kid -> Text,
+        private_key_pem -> Text,
+        created_at -> BigInt,
+        retired_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(applications -> users (owner_id));
 diesel::joinable!(browser_sessions -> users (user_id));
 diesel::joinable!(authorization_codes -> applications (application_id));
@@ -141,4 +151,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     browser_sessions,
     authorization_codes,
     consents,
+    signing_keys,
 );

@@ -25,6 +25,8 @@ pub enum Event {
     ClientCreated,
     ClientSecretRotated,
     ClientDeleted,
+    SigningKeyCreated,
+    SigningKeyRotated,
 }
 
 impl Event {
@@ -44,6 +46,8 @@ impl Event {
             Self::ClientCreated => "client.create",
             Self::ClientSecretRotated => "client.rotate_secret",
             Self::ClientDeleted => "client.delete",
+            Self::SigningKeyCreated => "signing_key.create",
+            Self::SigningKeyRotated => "signing_key.rotate",
         }
     }
 }

@@ -1,11 +1,15 @@
 //! The real auth server, in-process on the test's runtime, for the resource server's tests: the
 //! same `Application` its own binary runs, on the test's database.
 
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
 use auth_server::configuration::Settings;
+use auth_server::oidc::keys;
 use auth_server::startup::Application;
+use auth_store::models::NewSigningKey;
+use auth_store::signing_keys;
 
 pub struct SpawnedAuthServer {
     /// `http://127.0.0.1:port`.
@@ -31,6 +35,7 @@ pub async fn spawn_auth_server(
     ];
     vars.extend_from_slice(extra);
     let settings = Settings::from_pairs(&vars).expect("auth server settings");
+    store_signing_key(database_url);
     let started = Instant::now();
     let app = loop {
         match Application::build(settings.clone()).await {
@@ -48,4 +53,14 @@ pub async fn spawn_auth_server(
     let handle = app.handle();
     actix_web::rt::spawn(app.run_until_stopped());
     SpawnedAuthServer { base, handle }
+}
+
+/// Stores one RSA key, made once per test process, as the database's signing key unless it has
+/// one: the server would otherwise make its own at start, a few tenths of a second per test.
+pub fn store_signing_key(database_url: &str) {
+    static KEY: OnceLock<NewSigningKey> = OnceLock::new();
+    let key = KEY.get_or_init(|| keys::generate().expect("generate a signing key").row(0));
+    let pool = store::connect_and_migrate(database_url, 1).expect("migrate the test database");
+    let mut conn = pool.get().expect("a connection");
+    signing_keys::insert_first(&mut conn, key).expect("store the signing key");
 }

@@ -20,7 +20,7 @@ mod rows;
 pub mod seed;
 
 #[cfg(feature = "auth-server")]
-pub use auth_server::{spawn_auth_server, SpawnedAuthServer};
+pub use auth_server::{spawn_auth_server, store_signing_key, SpawnedAuthServer};
 pub use http::{chunked_body, raw_http};
 pub use postgres_server::PostgresServer;
 pub use rows::row_counts;
