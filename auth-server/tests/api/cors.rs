@@ -197,6 +197,17 @@ async fn a_preflight_allows_the_method_authorization_and_content_type(db: TestDa
         );
         assert_eq!(header(&res, "access-control-max-age"), Some("600"));
     }
+    // Swagger UI's token request (the resource server's /docs/) adds X-Requested-With.
+    let res = preflight(
+        &app,
+        "/o/token/",
+        SPA,
+        "POST",
+        Some("content-type, x-requested-with"),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_cors_for(&res, SPA);
     // A method the endpoint does not serve, or a header it does not read, is refused.
     for (path, method, headers) in [
         ("/o/token/", "DELETE", None),
