@@ -6,6 +6,7 @@ mod authentication;
 mod bodies;
 mod cli;
 mod docs;
+mod docs_in_chromium;
 mod faults;
 mod groups;
 mod health;

@@ -216,6 +216,15 @@ impl Chromium {
             .is_empty()
     }
 
+    /// Polls until no element matches `css` (a dialog closed).
+    pub async fn wait_until_gone(&self, css: &str) {
+        let started = Instant::now();
+        while self.has(css).await {
+            assert!(started.elapsed() < WAIT, "{css} still there after {WAIT:?}");
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
     /// Types `text` into the field `css`, replacing what it held.
     pub async fn fill(&self, css: &str, text: &str) {
         let field = self.find(css).await;
