@@ -95,7 +95,12 @@ pub fn policy(origins: &Arc<AllowedOrigins>, methods: &[Method]) -> Cors {
     Cors::default()
         .allowed_origin_fn(move |origin, _| origins.allows(origin.as_bytes()))
         .allowed_methods(methods.iter().cloned())
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        // Swagger UI (the resource server's /docs/) adds X-Requested-With to its token request.
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static("x-requested-with"),
+        ])
         // A userinfo refusal says why in its challenge.
         .expose_headers([header::WWW_AUTHENTICATE])
         .max_age(PREFLIGHT_MAX_AGE_SECONDS)
