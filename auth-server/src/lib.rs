@@ -1,5 +1,6 @@
-//! The OAuth2 authorization server and OpenID Connect provider: token, introspection, revocation,
-//! userinfo and key endpoints, the discovery documents, and the admin CLI. Layers, top down:
+//! The OAuth2 authorization server and OpenID Connect provider: the authorization endpoint with
+//! its pages, token, introspection, revocation, userinfo and key endpoints, the discovery
+//! documents, and the admin CLI. Layers, top down:
 //! `http` (parse, call, respond) → `flows` (one module per grant, plus introspection, revocation
 //! and userinfo; no actix types) → `token_strategy` (how tokens are made) and `oidc` (signing
 //! keys, claims, ID tokens) → `auth_store` and `store` (where they are kept).

@@ -45,6 +45,11 @@ pub fn find(
     browser_sessions::find_live(conn, &sha256_hex(id), services.clock.now())
 }
 
+/// The user of the session the cookie names, whether or not it is still live.
+pub fn find_user(conn: &mut DbConnection, id: &str) -> Result<Option<i32>, StoreError> {
+    Ok(browser_sessions::find(conn, &sha256_hex(id))?.map(|s| s.user_id))
+}
+
 /// Ends the session the cookie names; true when there was one.
 pub fn end(conn: &mut DbConnection, id: &str) -> Result<bool, StoreError> {
     browser_sessions::delete(conn, &sha256_hex(id))

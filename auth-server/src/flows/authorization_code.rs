@@ -17,6 +17,8 @@ use store::{users, DbConnection, StoreError};
 use super::{authorize_client, client_vanished, Params};
 use crate::clients::PresentedClient;
 use crate::error::OAuthError;
+use crate::oidc::id_token::{self, IdTokenRequest};
+use crate::oidc::OPENID_SCOPE;
 use crate::pkce;
 use crate::services::Services;
 use crate::token_strategy::{Owner, TokenStrategy};
@@ -137,9 +139,28 @@ fn exchange(
         access_id,
         refresh.as_ref().map(|(family, _)| family.id.as_str()),
     )?;
-    let response = services
-        .tokens
-        .response(&scope, access.token, refresh.map(|(_, r)| r.token));
+    let id_token = if scope.contains(OPENID_SCOPE) {
+        Some(id_token::mint(
+            services,
+            conn,
+            &IdTokenRequest {
+                client_id: &app.client_id,
+                user: &user,
+                scope: &scope,
+                nonce: code.nonce.as_deref(),
+                auth_time: code.auth_time,
+                access_token: &access.token,
+                issued_at: now,
+            },
+        )?)
+    } else {
+        None
+    };
+    let mut response =
+        services
+            .tokens
+            .response(&scope, access.token, refresh.map(|(_, r)| r.token));
+    response.id_token = id_token;
     Ok(Outcome::Issued(response))
 }
 

@@ -95,7 +95,7 @@ pub fn policy(origins: &Arc<AllowedOrigins>, methods: &[Method]) -> Cors {
     Cors::default()
         .allowed_origin_fn(move |origin, _| origins.allows(origin.as_bytes()))
         .allowed_methods(methods.iter().cloned())
-        // Swagger UI (the resource server's /docs/) sends X-Requested-With on its token request.
+        // Swagger UI (the resource server's /docs/) adds X-Requested-With to its token request.
         .allowed_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,

@@ -4,8 +4,11 @@
 use std::time::Duration;
 
 use actix_web::rt::time::sleep;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use reqwest::StatusCode;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use test_support::on_both_backends;
 use test_support::TestDatabase;
 
@@ -32,7 +35,122 @@ on_both_backends!(
     a_public_client_may_use_any_loopback_port,
     logout_ends_the_session_after_confirmation,
     a_password_change_ends_the_browser_session,
+    an_id_token_comes_with_openid_and_carries_nonce_at_hash_and_the_scopes_claims,
+    a_valid_id_token_hint_signs_out_at_once_and_goes_back_to_a_registered_uri,
 );
+
+/// The claims of a JWT, unverified (the openidconnect-crate test verifies signatures).
+fn jwt_claims(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).expect("a JWT");
+    let bytes = URL_SAFE_NO_PAD.decode(payload).unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+async fn an_id_token_comes_with_openid_and_carries_nonce_at_hash_and_the_scopes_claims(
+    db: TestDatabase,
+) {
+    let app = spawn_app(db).await;
+    let clients = seed_code_clients(&app);
+    let mut browser = Browser::new(&app);
+    let (code, verifier) = code_for(
+        &mut browser,
+        &clients.web,
+        WEB_REDIRECT,
+        "openid profile email",
+    )
+    .await;
+    let res = exchange(&app, &clients.web, &code, Some(WEB_REDIRECT), &verifier).await;
+    let tokens: Value = res.json().await.unwrap();
+    let claims = jwt_claims(tokens["id_token"].as_str().expect("an id_token"));
+    assert_eq!(claims["iss"], app.base);
+    assert_eq!(claims["aud"], "web");
+    assert_eq!(claims["sub"], app.user_id.to_string());
+    assert_eq!(claims["nonce"], "n-0S6_WzA2Mj");
+    assert_eq!(claims["preferred_username"], "tue");
+    assert_eq!(claims["email"], "Tue@Example.com");
+    let access = tokens["access_token"].as_str().unwrap();
+    let digest = Sha256::digest(access.as_bytes());
+    assert_eq!(claims["at_hash"], URL_SAFE_NO_PAD.encode(&digest[..16]));
+    let now = oauth_core::time::now();
+    let auth_time = claims["auth_time"].as_i64().unwrap();
+    assert!(auth_time <= now && auth_time > now - 60);
+    assert!(claims["exp"].as_i64().unwrap() > now);
+
+    // Without openid: no ID token.
+    let (code, verifier) = code_for(&mut browser, &clients.web, WEB_REDIRECT, "read").await;
+    let res = exchange(&app, &clients.web, &code, Some(WEB_REDIRECT), &verifier).await;
+    let tokens: Value = res.json().await.unwrap();
+    assert!(tokens.get("id_token").is_none(), "{tokens}");
+}
+
+async fn a_valid_id_token_hint_signs_out_at_once_and_goes_back_to_a_registered_uri(
+    db: TestDatabase,
+) {
+    let app = spawn_app(db).await;
+    let clients = seed_code_clients(&app);
+    let mut browser = Browser::new(&app);
+    let (code, verifier) = code_for(&mut browser, &clients.web, WEB_REDIRECT, "openid").await;
+    let res = exchange(&app, &clients.web, &code, Some(WEB_REDIRECT), &verifier).await;
+    let tokens: Value = res.json().await.unwrap();
+    let hint = tokens["id_token"].as_str().unwrap().to_string();
+    let logout = |extra: &[(&str, &str)]| {
+        let mut params = vec![("id_token_hint", hint.as_str())];
+        params.extend_from_slice(extra);
+        format!(
+            "/o/logout/?{}",
+            serde_urlencoded::to_string(&params).unwrap()
+        )
+    };
+
+    // A URI the client did not register: signed out, but no redirect.
+    let page = browser
+        .get(&logout(&[(
+            "post_logout_redirect_uri",
+            "https://evil.example.com/",
+        )]))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Signed out"));
+    assert!(!browser.cookies.contains_key("oauth_session"));
+    assert!(browser
+        .get(&pkce_path(&clients.web, &[]))
+        .await
+        .is_login_page());
+
+    // Signed in again: a registered URI gets the browser back there, with the state.
+    code_for(&mut browser, &clients.web, WEB_REDIRECT, "openid").await;
+    let page = browser
+        .get(&logout(&[
+            ("post_logout_redirect_uri", "https://app.example.com/bye"),
+            ("state", "s&1"),
+        ]))
+        .await;
+    assert_eq!(page.status, StatusCode::FOUND);
+    assert_eq!(page.location(), "https://app.example.com/bye?state=s%261");
+    assert!(browser
+        .get(&pkce_path(&clients.web, &[]))
+        .await
+        .is_login_page());
+
+    // A tampered hint is no hint: the confirmation page, and the session stays.
+    code_for(&mut browser, &clients.web, WEB_REDIRECT, "openid").await;
+    let mut forged = hint.clone();
+    forged.pop();
+    let path = format!("/o/logout/?id_token_hint={forged}");
+    let page = browser.get(&path).await;
+    assert!(page.body.contains("Sign out?"), "a confirmation");
+    let silent = browser
+        .get(&pkce_path(
+            &clients.web,
+            &[("prompt", "none"), ("scope", "openid")],
+        ))
+        .await;
+    assert!(
+        silent.redirect_params().contains_key("code"),
+        "still signed in"
+    );
+    assert!(browser.cookies.contains_key("oauth_session"));
+}
 
 async fn the_code_flow_signs_in_asks_consent_and_its_code_yields_tokens_that_rotate(
     db: TestDatabase,

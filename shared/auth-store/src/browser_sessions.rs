@@ -32,6 +32,15 @@ pub fn find_live(
         .optional()?)
 }
 
+/// The session by its hash, live or not.
+pub fn find(conn: &mut DbConnection, id_hash: &str) -> StoreResult<Option<BrowserSession>> {
+    Ok(browser_sessions::table
+        .find(id_hash)
+        .select(BrowserSession::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// Ends a session; true when there was one.
 pub fn delete(conn: &mut DbConnection, id_hash: &str) -> StoreResult<bool> {
     let deleted =
