@@ -11,6 +11,7 @@ mod hostile;
 mod introspection;
 mod jwks;
 mod metadata;
+mod relying_party;
 mod revocation;
 mod sessions;
 mod signing_keys;

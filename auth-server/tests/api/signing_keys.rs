@@ -13,7 +13,7 @@ use test_support::{on_both_backends, TestDatabase};
 use crate::helpers::*;
 
 /// Runs `auth-server rotate-signing-key` on the test's database; returns its stdout.
-fn rotate(db: &TestDatabase, env: &[(&str, &str)]) -> String {
+pub fn rotate(db: &TestDatabase, env: &[(&str, &str)]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_auth-server"))
         .arg("rotate-signing-key")
         .env_clear()
