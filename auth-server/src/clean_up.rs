@@ -3,14 +3,39 @@
 //! tokens have all expired. The periodic task and `clear-tokens` both do exactly this.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use auth_store::tokens::{self, Cleared};
+use auth_store::tokens;
 use auth_store::{authorization_codes, browser_sessions, login_failures, signing_keys};
 use store::{DbConnection, StoreError};
 
 use crate::oidc::key_ring::KeyPolicy;
 use crate::services::Services;
+
+/// What one clean-up deleted, row counts by table.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cleared {
+    pub access_tokens: usize,
+    pub refresh_tokens: usize,
+    pub authorization_codes: usize,
+    pub browser_sessions: usize,
+    pub login_failures: usize,
+    pub signing_keys: usize,
+}
+
+impl Cleared {
+    /// By table name, for the metrics.
+    pub fn by_table(&self) -> [(&'static str, usize); 6] {
+        [
+            ("access_tokens", self.access_tokens),
+            ("refresh_tokens", self.refresh_tokens),
+            ("authorization_codes", self.authorization_codes),
+            ("browser_sessions", self.browser_sessions),
+            ("login_failures", self.login_failures),
+            ("signing_keys", self.signing_keys),
+        ]
+    }
+}
 
 pub fn clear_dead_rows(
     conn: &mut DbConnection,
@@ -18,11 +43,15 @@ pub fn clear_dead_rows(
     login_window_seconds: i64,
 ) -> Result<Cleared, StoreError> {
     let now = oauth_core::time::now();
-    let cleared = tokens::delete_dead(conn, now - retention_seconds)?;
-    login_failures::delete_older_than(conn, now - login_window_seconds)?;
-    authorization_codes::delete_expired(conn, now - retention_seconds)?;
-    browser_sessions::delete_expired(conn, now)?;
-    Ok(cleared)
+    let tokens = tokens::delete_dead(conn, now - retention_seconds)?;
+    Ok(Cleared {
+        access_tokens: tokens.access_tokens,
+        refresh_tokens: tokens.refresh_tokens,
+        login_failures: login_failures::delete_older_than(conn, now - login_window_seconds)?,
+        authorization_codes: authorization_codes::delete_expired(conn, now - retention_seconds)?,
+        browser_sessions: browser_sessions::delete_expired(conn, now)?,
+        signing_keys: 0,
+    })
 }
 
 /// What the periodic task keeps.
@@ -56,6 +85,7 @@ pub fn spawn(services: Arc<Services>, schedule: Schedule) {
         let mut ticker = tokio::time::interval(Duration::from_secs(schedule.every_seconds));
         loop {
             ticker.tick().await;
+            let started = Instant::now();
             let cleared = services
                 .db
                 .run(move |conn| {
@@ -64,16 +94,24 @@ pub fn spawn(services: Arc<Services>, schedule: Schedule) {
                         schedule.retention_seconds,
                         schedule.login_window_seconds,
                     )?;
-                    delete_unpublished_keys(conn, schedule.keys)?;
-                    Ok::<_, StoreError>(cleared)
+                    let signing_keys = delete_unpublished_keys(conn, schedule.keys)?;
+                    Ok::<_, StoreError>(Cleared {
+                        signing_keys,
+                        ..cleared
+                    })
                 })
                 .await;
             match cleared {
-                Ok(n) => log::info!(
-                    "clean-up deleted {} access and {} refresh tokens",
-                    n.access_tokens,
-                    n.refresh_tokens
-                ),
+                Ok(n) => {
+                    services
+                        .metrics
+                        .cleaned_up(&n.by_table(), started.elapsed());
+                    log::info!(
+                        "clean-up deleted {} access and {} refresh tokens",
+                        n.access_tokens,
+                        n.refresh_tokens
+                    )
+                }
                 Err(e) => log::warn!("token clean-up failed: {e}"),
             }
         }

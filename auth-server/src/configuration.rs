@@ -3,7 +3,7 @@
 
 use oauth_core::config::{
     check_http_url, from_pairs, number_in, socket_addr, ConfigError, DatabaseArgs,
-    DatabaseSettings, PasswordHashingArgs, Setting, HELP_HEADING,
+    DatabaseSettings, PasswordHashingArgs, ServingArgs, ServingSettings, Setting, HELP_HEADING,
 };
 use oauth_core::scopes::{ScopeSet, DEFAULT_SCOPES};
 
@@ -18,6 +18,8 @@ pub struct AuthArgs {
     /// Address to serve on; port 0 lets the system choose.
     #[arg(long, env = "AUTH_BIND", default_value = "127.0.0.1:8000", value_parser = socket_addr())]
     pub auth_bind: String,
+    #[command(flatten)]
+    pub serving: ServingArgs,
     #[command(flatten)]
     pub database: DatabaseArgs,
     /// Access token lifetime.
@@ -102,6 +104,7 @@ fn issuer() -> Setting<String> {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub bind: String,
+    pub serving: ServingSettings,
     pub database: DatabaseSettings,
     pub access_token_seconds: i64,
     pub refresh_token_seconds: i64,
@@ -138,6 +141,7 @@ impl Settings {
     pub fn from_args(args: AuthArgs) -> Self {
         Self {
             bind: args.auth_bind,
+            serving: args.serving.into(),
             database: args.database.into(),
             access_token_seconds: args.access_token_expire_seconds,
             refresh_token_seconds: args.refresh_token_expire_seconds,

@@ -13,6 +13,7 @@ pub mod error;
 pub mod flows;
 pub mod http;
 pub mod login;
+pub mod metrics;
 pub mod oidc;
 pub mod pkce;
 pub mod redirect_uris;

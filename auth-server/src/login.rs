@@ -108,6 +108,7 @@ pub async fn verify(
             })
         }
         _ => {
+            services.metrics.login_failed(locked);
             audit(if locked {
                 Event::LoginLocked
             } else {

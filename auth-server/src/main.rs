@@ -24,6 +24,7 @@ fn main() {
 fn serve(settings: Settings) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings).await?;
+        app.stop_on_signals();
         app.run_until_stopped().await?;
         Ok(())
     })

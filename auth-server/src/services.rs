@@ -5,6 +5,7 @@ use oauth_core::secrets::PasswordHasher;
 use store::Database;
 
 use crate::clients::ClientAuthenticator;
+use crate::metrics::AuthMetrics;
 use crate::oidc::key_ring::KeyRing;
 use crate::throttle::LoginThrottle;
 use crate::token_strategy::TokenStrategy;
@@ -24,6 +25,7 @@ pub struct Services {
     pub scopes: ScopeSet,
     /// The OpenID Connect signing keys, and the ID token lifetime they are kept for.
     pub keys: KeyRing,
+    pub metrics: AuthMetrics,
 }
 
 /// Where flows read the time: the system clock, or a fixed instant in tests of expiry.

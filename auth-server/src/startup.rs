@@ -5,11 +5,15 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use http_service::access_log::access_log;
 use http_service::health::{Check, Readiness};
+use http_service::metrics::{self, Exporter, HttpMetrics};
+use http_service::observe::{observe, Observed};
+use http_service::serving::{metrics_server, Running};
+use http_service::shutdown::{Draining, IN_FLIGHT_GRACE};
 use oauth_core::secrets::{ExposeSecret, PasswordHasher};
 use store::Database;
 
@@ -18,6 +22,7 @@ use crate::clients::ClientAuthenticator;
 use crate::configuration::Settings;
 use crate::http::cors::{self, AllowedOrigins};
 use crate::http::{self, cookies::CookiePolicy, metadata::Metadata};
+use crate::metrics::AuthMetrics;
 use crate::oidc::key_ring::KeyRing;
 use crate::oidc::keys;
 use crate::services::{Clock, Services};
@@ -26,7 +31,9 @@ use crate::token_strategy::TokenStrategy;
 
 pub struct Application {
     port: u16,
-    server: Server,
+    metrics_port: Option<u16>,
+    running: Running,
+    handle: actix_web::dev::ServerHandle,
     services: Arc<Services>,
 }
 
@@ -46,6 +53,10 @@ impl Application {
             .await
             .context("the hasher task failed")??;
         let db = Database::new(pool);
+        let mut registry = metrics::registry("auth-server", env!("CARGO_PKG_VERSION"));
+        let http_metrics = HttpMetrics::register(&mut registry);
+        db.register_metrics(&mut registry);
+        let auth_metrics = AuthMetrics::register(&mut registry);
         keys::ensure_one(&db).await?;
         let policy = settings.key_policy();
         let keys = db
@@ -71,6 +82,7 @@ impl Application {
             clients: ClientAuthenticator::new(settings.client_cache_seconds),
             scopes: settings.scopes.clone(),
             keys,
+            metrics: auth_metrics,
         });
         clean_up::spawn(
             services.clone(),
@@ -89,24 +101,57 @@ impl Application {
             db.clone(),
             Duration::from_secs(settings.cors_origins_cache_seconds),
         );
-        let readiness = web::Data::new(Readiness(vec![Check::database(db)]));
+        let draining = Draining::default();
+        let readiness = web::Data::new(Readiness {
+            checks: vec![Check::database(db)],
+            draining: draining.clone(),
+        });
+        let observed = web::Data::new(Observed {
+            metrics: http_metrics,
+            draining: draining.clone(),
+        });
+        let exporter = web::Data::new(Exporter::new(registry));
+        let metrics_here = settings.serving.metrics_bind.is_none();
         let handle = services.clone();
         let services = web::Data::from(services);
+        let api_exporter = exporter.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(observe))
                 .wrap(access_log())
+                .app_data(observed.clone())
                 .app_data(services.clone())
                 .app_data(metadata.clone())
                 .app_data(cookies.clone())
                 .app_data(readiness.clone())
-                .configure(|cfg| http::configure(cfg, &origins))
+                .app_data(api_exporter.clone())
+                .configure(|cfg| {
+                    if metrics_here {
+                        metrics::configure(cfg);
+                    }
+                    http::configure(cfg, &origins)
+                })
         })
+        .disable_signals()
+        .shutdown_timeout(IN_FLIGHT_GRACE.as_secs())
         .listen(listener)?
         .run();
         log::info!("auth-server listening on http://{addr}");
+        let api_handle = server.handle();
+        let mut servers = vec![server];
+        let mut metrics_port = None;
+        if let Some(bind) = &settings.serving.metrics_bind {
+            let (server, metrics_addr) = metrics_server(bind, exporter)
+                .map_err(|e| anyhow::anyhow!("cannot listen on {bind} (METRICS_BIND): {e}"))?;
+            log::info!("metrics at http://{metrics_addr}/metrics");
+            metrics_port = Some(metrics_addr.port());
+            servers.push(server);
+        }
         Ok(Self {
             port: addr.port(),
-            server,
+            metrics_port,
+            running: Running::new(servers, draining, settings.serving.drain),
+            handle: api_handle,
             services: handle,
         })
     }
@@ -120,12 +165,22 @@ impl Application {
         self.services.clone()
     }
 
+    /// The port of `METRICS_BIND`, when set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
+    }
+
     /// Stops the server from elsewhere (tests stop an auth server under load this way).
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
-        self.server.handle()
+        self.handle.clone()
+    }
+
+    /// Drains and stops on SIGTERM, stops on SIGINT (the binary; see `Running::stop_on_signals`).
+    pub fn stop_on_signals(&self) {
+        self.running.stop_on_signals();
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        self.running.until_stopped().await
     }
 }

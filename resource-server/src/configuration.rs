@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use oauth_core::config::{
     check_http_url, from_pairs, number_in, secret, socket_addr, text, without_password,
-    ConfigError, DatabaseArgs, DatabaseSettings, PasswordHashingArgs, Setting, HELP_HEADING,
+    ConfigError, DatabaseArgs, DatabaseSettings, PasswordHashingArgs, ServingArgs, ServingSettings,
+    Setting, HELP_HEADING,
 };
 use oauth_core::secrets::SecretString;
 
@@ -20,6 +21,8 @@ pub struct ResourceArgs {
     /// Address to serve on; port 0 lets the system choose.
     #[arg(long, env = "RESOURCE_BIND", default_value = DEFAULT_BIND, value_parser = socket_addr())]
     pub resource_bind: String,
+    #[command(flatten)]
+    pub serving: ServingArgs,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
@@ -118,6 +121,7 @@ fn introspection_url() -> Setting<reqwest::Url> {
 pub struct Settings {
     /// `host:port`; port 0 lets the system choose (tests).
     pub bind: String,
+    pub serving: ServingSettings,
     pub database: DatabaseSettings,
     pub bcrypt_cost: u32,
     pub introspection: IntrospectionSettings,
@@ -184,6 +188,7 @@ impl Settings {
         };
         Ok(Self {
             bind: args.resource_bind,
+            serving: args.serving.into(),
             database: args.database.into(),
             bcrypt_cost: args.password_hashing.bcrypt_cost,
             introspection,

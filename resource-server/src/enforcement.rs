@@ -9,6 +9,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use http_service::request_id::RequestId;
 use store::{users, Database};
 
 use crate::database::run;
@@ -71,7 +72,13 @@ async fn authorize(
         return Ok(None);
     }
     let introspector = app_data::<Introspector>(req)?;
-    let principal = Principal::authenticate(req.headers(), &introspector).await?;
+    let request_id = req.extensions().get::<RequestId>().cloned();
+    let principal = Principal::authenticate(
+        req.headers(),
+        &introspector,
+        request_id.as_ref().map(RequestId::as_str),
+    )
+    .await?;
     match policy.check(&method, principal.caller()) {
         Decision::Allow => {}
         Decision::NotAuthenticated => return Err(ApiError::NotAuthenticated),

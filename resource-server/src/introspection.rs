@@ -16,10 +16,12 @@ use moka::Expiry;
 use oauth_core::scopes::ScopeSet;
 use oauth_core::secrets::{ExposeSecret, SecretString};
 use oauth_core::wire::IntrospectionResponse;
+use prometheus_client::registry::Registry;
 use reqwest::header::{HeaderValue, AUTHORIZATION};
 use sha2::{Digest, Sha256};
 
 use crate::configuration::IntrospectionSettings;
+use crate::metrics::{CacheSize, Outcome, ResourceMetrics};
 
 /// More than any introspection answer needs; a larger body is treated as garbage.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
@@ -46,7 +48,7 @@ impl TokenStatus {
     /// Reads the auth server's answer body: RFC 7662 JSON, or garbage the caller answers 503 for.
     pub fn parse_answer(body: &[u8], now: i64) -> Result<Self, IntrospectionError> {
         let answer: IntrospectionResponse = serde_json::from_slice(body).map_err(|e| {
-            IntrospectionError(format!("the answer is not introspection JSON: {e}"))
+            IntrospectionError::bad_answer(format!("the answer is not introspection JSON: {e}"))
         })?;
         Ok(Self::from_answer(answer, now))
     }
@@ -75,8 +77,36 @@ impl TokenStatus {
 
 /// The auth server could not give a usable answer: the caller answers 503.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("introspection failed: {0}")]
-pub struct IntrospectionError(pub String);
+#[error("introspection failed: {cause}")]
+pub struct IntrospectionError {
+    pub outcome: Outcome,
+    pub cause: String,
+}
+
+impl IntrospectionError {
+    fn bad_answer(cause: String) -> Self {
+        Self {
+            outcome: Outcome::BadAnswer,
+            cause,
+        }
+    }
+
+    /// reqwest's errors carry the URL but never the form body, so the token cannot leak through
+    /// them.
+    fn from_reqwest(e: &reqwest::Error) -> Self {
+        let (outcome, kind) = if e.is_timeout() {
+            (Outcome::Timeout, "timed out")
+        } else if e.is_connect() {
+            (Outcome::Refused, "cannot connect")
+        } else {
+            (Outcome::Failed, "request failed")
+        };
+        Self {
+            outcome,
+            cause: format!("{kind}: {e}"),
+        }
+    }
+}
 
 type TokenKey = [u8; 32];
 
@@ -88,6 +118,7 @@ pub struct Introspector {
     /// The HTTP Basic credentials, built once.
     authorization: HeaderValue,
     cache: Option<Cache<TokenKey, Arc<TokenStatus>>>,
+    metrics: ResourceMetrics,
 }
 
 impl std::fmt::Debug for Introspector {
@@ -170,7 +201,21 @@ impl Introspector {
             client_id: settings.client_id.clone(),
             authorization: basic_authorization(&settings.client_id, &settings.client_secret),
             cache,
+            metrics: ResourceMetrics::default(),
         }
+    }
+
+    /// Counts into `metrics`, whose cache-size gauge reads this introspector's cache.
+    pub fn with_metrics(mut self, metrics: ResourceMetrics, registry: &mut Registry) -> Self {
+        if let Some(cache) = self.cache.clone() {
+            registry.register_collector(Box::new(CacheSize(move || cache.entry_count())));
+        }
+        self.metrics = metrics;
+        self
+    }
+
+    pub fn metrics(&self) -> &ResourceMetrics {
+        &self.metrics
     }
 
     /// The same introspector (its cache is shared) sending through `http`. Each actix worker
@@ -185,36 +230,66 @@ impl Introspector {
     }
 
     /// The token's status, from the cache when a fresh answer is there. Concurrent calls for
-    /// the same uncached token share one request to the auth server.
-    pub async fn introspect(&self, token: &str) -> Result<TokenStatus, IntrospectionError> {
+    /// the same uncached token share one request to the auth server. `request_id` goes with the
+    /// request, so that the auth server's log line can be found from ours.
+    pub async fn introspect(
+        &self,
+        token: &str,
+        request_id: Option<&str>,
+    ) -> Result<TokenStatus, IntrospectionError> {
         let Some(cache) = &self.cache else {
-            return self.ask_auth_server(token).await;
+            return self.ask_auth_server(token, request_id).await;
         };
         let key: TokenKey = Sha256::digest(token.as_bytes()).into();
+        let mut asked = false;
         let status = cache
             .try_get_with(key, async {
-                self.ask_auth_server(token).await.map(Arc::new)
+                asked = true;
+                self.ask_auth_server(token, request_id).await.map(Arc::new)
             })
             .await
-            .map_err(|e| e.as_ref().clone())?;
-        Ok(status.as_of(oauth_core::time::now()))
+            .map_err(|e| e.as_ref().clone());
+        self.metrics.looked_up(!asked);
+        Ok(status?.as_of(oauth_core::time::now()))
     }
 
-    async fn ask_auth_server(&self, token: &str) -> Result<TokenStatus, IntrospectionError> {
-        let response = match self.send(token).await {
+    async fn ask_auth_server(
+        &self,
+        token: &str,
+        request_id: Option<&str>,
+    ) -> Result<TokenStatus, IntrospectionError> {
+        let started = Instant::now();
+        let status = self.exchange(token, request_id).await;
+        let outcome = match &status {
+            Ok(_) => Outcome::Ok,
+            Err(e) => e.outcome,
+        };
+        self.metrics.called(outcome, started.elapsed());
+        status
+    }
+
+    async fn exchange(
+        &self,
+        token: &str,
+        request_id: Option<&str>,
+    ) -> Result<TokenStatus, IntrospectionError> {
+        let response = match self.send(token, request_id).await {
             // A kept-alive connection the auth server closed as the request went out on it (its
             // keep-alive ran out, it restarted): introspection changes nothing, so it is asked
             // once more, on a new connection. A timeout or a refused connection is not retried.
             Err(e) if e.is_request() && !e.is_timeout() && !e.is_connect() => {
-                log::debug!("introspection asked again: {}", describe(&e));
-                self.send(token).await
+                log::debug!(
+                    "introspection asked again: {}",
+                    IntrospectionError::from_reqwest(&e).cause
+                );
+                self.send(token, request_id).await
             }
             sent => sent,
         }
-        .map_err(|e| IntrospectionError(describe(&e)))?;
+        .map_err(|e| IntrospectionError::from_reqwest(&e))?;
         let status = response.status();
         if status != reqwest::StatusCode::OK {
-            return Err(IntrospectionError(format!(
+            return Err(IntrospectionError::bad_answer(format!(
                 "the auth server answered {status}"
             )));
         }
@@ -222,10 +297,19 @@ impl Introspector {
         TokenStatus::parse_answer(&body, oauth_core::time::now())
     }
 
-    async fn send(&self, token: &str) -> reqwest::Result<reqwest::Response> {
-        self.http
+    async fn send(
+        &self,
+        token: &str,
+        request_id: Option<&str>,
+    ) -> reqwest::Result<reqwest::Response> {
+        let mut request = self
+            .http
             .post(self.url.clone())
-            .header(AUTHORIZATION, self.authorization.clone())
+            .header(AUTHORIZATION, self.authorization.clone());
+        if let Some(id) = request_id {
+            request = request.header(http_service::request_id::HEADER.as_str(), id);
+        }
+        request
             .form(&[("token", token), ("token_type_hint", "access_token")])
             .send()
             .await
@@ -237,26 +321,16 @@ async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, Intros
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| IntrospectionError(describe(&e)))?
+        .map_err(|e| IntrospectionError::from_reqwest(&e))?
     {
         if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err(IntrospectionError("the answer is too large".into()));
+            return Err(IntrospectionError::bad_answer(
+                "the answer is too large".into(),
+            ));
         }
         body.extend_from_slice(&chunk);
     }
     Ok(body)
-}
-
-/// reqwest's errors carry the URL but never the form body, so the token cannot leak through them.
-fn describe(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "cannot connect"
-    } else {
-        "request failed"
-    };
-    format!("{kind}: {e}")
 }
 
 /// `/readyz`'s check of the auth server: its `/healthz` answers, asked with the introspection

@@ -9,6 +9,7 @@ pub mod enforcement;
 pub mod error;
 pub mod fields;
 pub mod introspection;
+pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod policy;

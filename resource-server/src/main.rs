@@ -51,10 +51,9 @@ fn serve(args: ResourceArgs, logging: &LoggingArgs) -> ExitCode {
         }
     };
     let result = actix_web::rt::System::new().block_on(async {
-        Application::build(settings)
-            .await?
-            .run_until_stopped()
-            .await?;
+        let app = Application::build(settings).await?;
+        app.stop_on_signals();
+        app.run_until_stopped().await?;
         anyhow::Ok(())
     });
     match result {

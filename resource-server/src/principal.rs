@@ -20,9 +20,11 @@ pub enum Principal {
 
 impl Principal {
     /// Introspects the request's bearer token, if it has one.
+    /// `request_id` goes on to the auth server with the introspection request.
     pub async fn authenticate(
         headers: &HeaderMap,
         introspector: &Introspector,
+        request_id: Option<&str>,
     ) -> Result<Self, ApiError> {
         let token = match bearer_credentials(headers) {
             Ok(Credentials::None) => return Ok(Self::Anonymous),
@@ -31,12 +33,15 @@ impl Principal {
                 return Err(ApiError::InvalidToken("Invalid bearer token.".into()))
             }
         };
-        match introspector.introspect(token).await {
+        match introspector.introspect(token, request_id).await {
             Ok(TokenStatus::Active(active)) => Ok(Self::Token(active)),
             Ok(TokenStatus::Inactive) => Err(ApiError::InvalidToken(
                 "The access token is invalid, expired or revoked.".into(),
             )),
-            Err(IntrospectionError(cause)) => Err(ApiError::Unavailable(cause)),
+            Err(IntrospectionError { cause, .. }) => {
+                introspector.metrics().answered_unavailable();
+                Err(ApiError::Unavailable(cause))
+            }
         }
     }
 

@@ -3,24 +3,28 @@
 use std::net::TcpListener;
 
 use crate::error::ApiError;
-use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use http_service::access_log::access_log;
 use http_service::health::{Check, Readiness};
+use http_service::metrics::{self, Exporter, HttpMetrics};
+use http_service::observe::{observe, Observed};
+use http_service::serving::{metrics_server, Running};
+use http_service::shutdown::{Draining, IN_FLIGHT_GRACE};
 use oauth_core::secrets::{ExposeSecret, PasswordHasher};
 
 use crate::configuration::Settings;
 use crate::docs::{self, DocsPage};
 use crate::introspection::{auth_server_check, http_client, Introspector};
+use crate::metrics::ResourceMetrics;
 use crate::openapi::OpenApiDocument;
 use crate::route_table;
 
-/// The access log: method, path, status, size, time. Never the query string (a client may put a
-/// token there, though it is not accepted) nor the Authorization header.
 pub struct Application {
     port: u16,
-    server: Server,
+    metrics_port: Option<u16>,
+    running: Running,
 }
 
 impl Application {
@@ -38,7 +42,11 @@ impl Application {
             .context("the hasher task failed")??;
         let http =
             http_client(settings.introspection.timeout).context("cannot build the HTTP client")?;
-        let introspector = Introspector::new(&settings.introspection, http.clone());
+        let mut registry = metrics::registry("resource-server", env!("CARGO_PKG_VERSION"));
+        let http_metrics = HttpMetrics::register(&mut registry);
+        let resource_metrics = ResourceMetrics::register(&mut registry);
+        let introspector = Introspector::new(&settings.introspection, http.clone())
+            .with_metrics(resource_metrics, &mut registry);
         let auth_server = auth_server_check(
             http,
             format!("{}/healthz", settings.introspection.auth_server_origin()),
@@ -52,45 +60,90 @@ impl Application {
         let port = listener.local_addr()?.port();
 
         let db = store::Database::new(pool);
-        let readiness = web::Data::new(Readiness(vec![Check::database(db.clone()), auth_server]));
+        db.register_metrics(&mut registry);
+        let draining = Draining::default();
+        let readiness = web::Data::new(Readiness {
+            checks: vec![Check::database(db.clone()), auth_server],
+            draining: draining.clone(),
+        });
+        let observed = web::Data::new(Observed {
+            metrics: http_metrics,
+            draining: draining.clone(),
+        });
+        let exporter = web::Data::new(Exporter::new(registry));
+        let metrics_here = settings.serving.metrics_bind.is_none();
         let pool = web::Data::new(db);
         let hasher = web::Data::new(hasher);
         let openapi = web::Data::new(openapi);
         let docs_page = web::Data::new(docs_page);
         let timeout = settings.introspection.timeout;
+        let api_exporter = exporter.clone();
         let server = HttpServer::new(move || {
             let http = http_client(timeout).expect("the same client was built at start");
             let introspector = web::Data::new(introspector.with_client(http));
             App::new()
+                .wrap(from_fn(observe))
                 .wrap(access_log())
                 // A path segment that is not UTF-8 is a missing object, in the contract's shape.
                 .app_data(
                     web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
                 )
+                .app_data(observed.clone())
                 .app_data(pool.clone())
                 .app_data(introspector)
                 .app_data(hasher.clone())
                 .app_data(readiness.clone())
                 .app_data(openapi.clone())
                 .app_data(docs_page.clone())
+                .app_data(api_exporter.clone())
+                .configure(|cfg| {
+                    if metrics_here {
+                        metrics::configure(cfg);
+                    }
+                })
                 .configure(route_table::mount)
                 .configure(docs::configure)
                 .default_service(web::to(|| async {
                     Err::<HttpResponse, _>(ApiError::NotFound)
                 }))
         })
+        .disable_signals()
+        .shutdown_timeout(IN_FLIGHT_GRACE.as_secs())
         .listen(listener)?
         .run();
         log::info!("resource server listening on port {port}");
-        Ok(Self { port, server })
+        let mut servers = vec![server];
+        let mut metrics_port = None;
+        if let Some(bind) = &settings.serving.metrics_bind {
+            let (server, addr) = metrics_server(bind, exporter)
+                .with_context(|| format!("cannot bind {bind} (METRICS_BIND)"))?;
+            log::info!("metrics at http://{addr}/metrics");
+            metrics_port = Some(addr.port());
+            servers.push(server);
+        }
+        Ok(Self {
+            port,
+            metrics_port,
+            running: Running::new(servers, draining, settings.serving.drain),
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Serves until SIGTERM or SIGINT, then finishes the requests in flight.
+    /// The port of `METRICS_BIND`, when set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
+    }
+
+    /// Drains and stops on SIGTERM, stops on SIGINT (the binary; see `Running::stop_on_signals`).
+    pub fn stop_on_signals(&self) {
+        self.running.stop_on_signals();
+    }
+
+    /// Serves until stopped, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        self.running.until_stopped().await
     }
 }

@@ -100,6 +100,7 @@ fn exchange(
         Claim::Replayed(code) => {
             // RFC 6749 §4.1.2: whoever presents it, a code seen twice has leaked.
             revoke_issued(conn, &code, now)?;
+            services.metrics.replay_detected(GRANT_TYPE);
             audit::record(Event::AuthorizationCodeReuse)
                 .field("user_id", code.user_id)
                 .field("client_id", &app.client_id)

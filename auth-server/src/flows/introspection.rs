@@ -45,7 +45,9 @@ pub async fn introspect(
         }
         let token = token
             .ok_or_else(|| OAuthError::invalid_request("Missing required parameter: token."))?;
-        describe(&services, conn, &token).map(Answer::Token)
+        let answer = describe(&services, conn, &token)?;
+        services.metrics.introspected(answer.active);
+        Ok(Answer::Token(answer))
     })
     .await
 }

@@ -88,14 +88,31 @@ pub async fn issue_tokens(
     request: TokenRequest,
     peer: Option<IpAddr>,
 ) -> Result<TokenResponse, OAuthError> {
-    match request {
-        TokenRequest::AuthorizationCode(r) => {
-            authorization_code::issue(services, client, r, peer).await
-        }
-        TokenRequest::Password(r) => password::issue(services, client, r, peer).await,
-        TokenRequest::RefreshToken(r) => refresh_token::issue(services, client, r, peer).await,
-        TokenRequest::ClientCredentials(r) => client_credentials::issue(services, client, r).await,
+    let metrics = services.metrics.clone();
+    // The client authenticated if the grant succeeded: only then does its id become a label.
+    let client_id = client.as_ref().map(|c| c.client_id.clone());
+    let (grant, issued) = match request {
+        TokenRequest::AuthorizationCode(r) => (
+            authorization_code::GRANT_TYPE,
+            authorization_code::issue(services, client, r, peer).await,
+        ),
+        TokenRequest::Password(r) => (
+            password::GRANT_TYPE,
+            password::issue(services, client, r, peer).await,
+        ),
+        TokenRequest::RefreshToken(r) => (
+            refresh_token::GRANT_TYPE,
+            refresh_token::issue(services, client, r, peer).await,
+        ),
+        TokenRequest::ClientCredentials(r) => (
+            client_credentials::GRANT_TYPE,
+            client_credentials::issue(services, client, r).await,
+        ),
+    };
+    if let (Ok(_), Some(client_id)) = (&issued, client_id) {
+        metrics.issued(grant, &client_id);
     }
+    issued
 }
 
 /// The client, authenticated, and allowed to use `grant_type`.

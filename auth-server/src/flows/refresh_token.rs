@@ -68,6 +68,7 @@ pub async fn issue(
             // grant ends. Used tokens are kept as long as their family could be used, so this
             // holds for the family's whole life.
             let revoked_now = tokens::revoke_family(conn, &old.family_id, at)?;
+            services.metrics.replay_detected(GRANT_TYPE);
             audit::record(Event::RefreshTokenReuse)
                 .field("user_id", old.user_id)
                 .field("client_id", &app.client_id)

@@ -170,6 +170,7 @@ mod tests {
             scopes: ScopeSet::parse("openid profile email read").unwrap(),
             issuer: ISSUER.into(),
             keys,
+            metrics: Default::default(),
         };
         (services, user)
     }

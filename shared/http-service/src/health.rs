@@ -10,6 +10,8 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use store::Database;
 
+use crate::shutdown::Draining;
+
 #[derive(Serialize)]
 struct Status {
     status: &'static str,
@@ -52,13 +54,22 @@ impl Check {
     }
 }
 
-/// What `/readyz` checks, in order; mounted as app data.
-pub struct Readiness(pub Vec<Check>);
+/// What `/readyz` checks, in order; mounted as app data. A draining replica is not ready
+/// whatever its checks say: `{"status": "unavailable", "shutdown": "draining"}`.
+pub struct Readiness {
+    pub checks: Vec<Check>,
+    pub draining: Draining,
+}
 
 pub async fn readyz(readiness: web::Data<Readiness>) -> HttpResponse {
     let mut body = serde_json::Map::new();
+    if readiness.draining.is_set() {
+        body.insert("status".into(), "unavailable".into());
+        body.insert("shutdown".into(), "draining".into());
+        return HttpResponse::ServiceUnavailable().json(body);
+    }
     let mut ready = true;
-    for check in &readiness.0 {
+    for check in &readiness.checks {
         let ok = (check.run)().await;
         if !ok {
             log::warn!("not ready: the {} check failed", check.name);

@@ -2,9 +2,12 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
+use std::time::Instant;
 
+use prometheus_client::registry::Registry;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::pool_metrics::PoolMetrics;
 use crate::{DbConnection, Pool, StoreError};
 
 /// The connection pool, and one permit per connection in it. A request waits for a permit on its
@@ -18,6 +21,7 @@ pub struct Database {
     permits: Arc<Semaphore>,
     /// Whether `read` may run on the calling worker: true for SQLite only (see `read`).
     reads_in_place: bool,
+    metrics: Arc<PoolMetrics>,
 }
 
 impl Database {
@@ -32,11 +36,17 @@ impl Database {
             pool,
             permits,
             reads_in_place,
+            metrics: Arc::default(),
         }
     }
 
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// Adds the pool's metrics (`db_pool_*`) to `registry`.
+    pub fn register_metrics(&self, registry: &mut Registry) {
+        self.metrics.register(registry, self.pool.clone());
     }
 
     /// Runs `f` with a pooled connection on the runtime's blocking thread pool. A pool that
@@ -48,8 +58,9 @@ impl Database {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
+        let asked = Instant::now();
         let permit = self.permit().await;
-        self.on_blocking_thread(permit, f).await
+        self.on_blocking_thread(asked, permit, f).await
     }
 
     /// Runs `f`, a short read by key that writes nothing, like `run`; on SQLite, when a
@@ -68,6 +79,7 @@ impl Database {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
+        let asked = Instant::now();
         let permit = self.permit().await;
         let idle = if self.reads_in_place {
             self.pool.try_get()
@@ -77,23 +89,26 @@ impl Database {
         match idle {
             Some(mut conn) => {
                 let _permit = permit;
+                self.metrics.waited(asked.elapsed());
                 // As on a blocking thread, a panic fails this request and not the worker, whose
                 // other connections would go with it.
                 catch_unwind(AssertUnwindSafe(|| f(&mut conn)))
                     .unwrap_or_else(|_| Err(StoreError::Panicked.into()))
             }
-            None => self.on_blocking_thread(permit, f).await,
+            None => self.on_blocking_thread(asked, permit, f).await,
         }
     }
 
     /// The semaphore is never closed, so acquiring cannot fail.
     async fn permit(&self) -> Option<OwnedSemaphorePermit> {
+        let _waiting = self.metrics.waiting();
         self.permits.clone().acquire_owned().await.ok()
     }
 
     /// The permit lives until the blocking work is done, even if the request is dropped meanwhile.
     async fn on_blocking_thread<T, E, F>(
         &self,
+        asked: Instant,
         permit: Option<OwnedSemaphorePermit>,
         f: F,
     ) -> Result<T, E>
@@ -103,9 +118,15 @@ impl Database {
         E: From<StoreError> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let metrics = self.metrics.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let mut conn = pool.get().map_err(StoreError::from)?;
+            let conn = pool.get();
+            metrics.waited(asked.elapsed());
+            let mut conn = conn.map_err(|e| {
+                metrics.failed();
+                StoreError::from(e)
+            })?;
             f(&mut conn)
         })
         .await

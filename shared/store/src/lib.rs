@@ -26,6 +26,7 @@ pub mod login_names;
 pub mod models;
 pub mod music;
 pub mod page;
+mod pool_metrics;
 pub mod schema;
 pub mod users;
 

@@ -6,6 +6,7 @@
 mod database;
 mod logging;
 mod password_hashing;
+mod serving;
 mod source;
 mod values;
 
@@ -13,10 +14,13 @@ pub use database::{
     without_password, DatabaseArgs, DatabaseSettings, DatabaseUrl, SecretDatabaseUrl,
     DEFAULT_DATABASE_URL,
 };
-pub use logging::{init_logging, LoggingArgs};
+pub use logging::{init_logging, LogFormat, LoggingArgs};
 pub use password_hashing::PasswordHashingArgs;
+pub use serving::{ServingArgs, ServingSettings};
 pub use source::{from_env, from_pairs};
-pub use values::{check_http_url, http_url, number_in, secret, socket_addr, text, Setting};
+pub use values::{
+    check_http_url, check_socket_addr, http_url, number_in, secret, socket_addr, text, Setting,
+};
 
 /// The help heading under which both binaries list their settings.
 pub const HELP_HEADING: &str = "Settings (each from its environment variable, or the flag)";

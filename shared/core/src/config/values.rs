@@ -112,11 +112,14 @@ where
 
 /// A `host:port` socket address, kept as written.
 pub fn socket_addr() -> Setting<String> {
-    Setting::new(|raw| {
-        raw.parse::<std::net::SocketAddr>()
-            .map(|_| raw.to_string())
-            .map_err(|_| format!("{raw:?} is not a host:port address such as 127.0.0.1:8000"))
-    })
+    Setting::new(check_socket_addr)
+}
+
+/// The check behind [`socket_addr`]: the text, when it is an IP address and port.
+pub fn check_socket_addr(raw: &str) -> Result<String, String> {
+    raw.parse::<std::net::SocketAddr>()
+        .map(|_| raw.to_string())
+        .map_err(|_| format!("{raw:?} is not a host:port address such as 127.0.0.1:8000"))
 }
 
 /// An absolute http:// or https:// URL with a host, kept as written.
