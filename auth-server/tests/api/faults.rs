@@ -441,6 +441,8 @@ async fn sigterm_lets_a_request_in_flight_finish_and_the_process_exits_zero() {
         ("BCRYPT_COST", "4"),
         ("TOKEN_CLEANUP_INTERVAL_SECONDS", "0"),
         ("RUST_LOG", "warn"),
+        // No drain: what is checked is that a request in flight when it stops accepting finishes.
+        ("SHUTDOWN_DRAIN_SECONDS", "0"),
     ];
     {
         let mut conn = pool.get().unwrap();
@@ -562,6 +564,7 @@ async fn start_binary(db_url: &str, log: Stdio) -> (std::process::Child, String)
         .env("BCRYPT_COST", "4")
         .env("TOKEN_CLEANUP_INTERVAL_SECONDS", "0")
         .env("RUST_LOG", "info")
+        .env("SHUTDOWN_DRAIN_SECONDS", "0")
         .env("AUTH_BIND", format!("127.0.0.1:{port}"))
         .stdout(Stdio::null())
         .stderr(log)
@@ -625,4 +628,76 @@ async fn the_access_log_shows_method_path_and_status_but_never_a_secret() {
     assert!(log.contains(r#""GET /healthz" 200"#), "{log}");
     assert!(log.contains(r#""POST /o/token/" 401"#), "{log}");
     assert!(!log.contains("SECRET"), "{log}");
+}
+
+/// A rolling restart's SIGTERM: /readyz fails at once, so load balancers stop sending; requests
+/// are still served for SHUTDOWN_DRAIN_SECONDS, each with `Connection: close` so kept-alive
+/// connections move elsewhere; then the process exits cleanly.
+#[actix_web::test]
+async fn sigterm_fails_readiness_then_serves_through_the_drain_then_exits() {
+    let db = TestDatabase::sqlite();
+    store::connect_and_migrate(&db.url, 1).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_auth-server"))
+        .env("DATABASE_URL", &db.url)
+        .env("BCRYPT_COST", "4")
+        .env("TOKEN_CLEANUP_INTERVAL_SECONDS", "0")
+        .env("RUST_LOG", "warn")
+        .env("SHUTDOWN_DRAIN_SECONDS", "2")
+        .env("AUTH_BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    while http.get(format!("{base}/readyz")).send().await.is_err() {
+        assert!(started.elapsed() < Duration::from_secs(30), "no start");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    let res = http.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().get("connection").is_none());
+
+    let signalled = Instant::now();
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    let res = http.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["shutdown"], "draining");
+    let res = http
+        .get(format!("{base}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["connection"], "close");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "exited during the drain"
+    );
+
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(20),
+            "the server did not exit after its drain"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(status.code(), Some(0));
+    assert!(signalled.elapsed() >= Duration::from_secs(2), "no drain");
+    assert!(http.get(format!("{base}/healthz")).send().await.is_err());
 }

@@ -11,6 +11,7 @@ mod hostile;
 mod introspection;
 mod jwks;
 mod metadata;
+mod observability;
 mod relying_party;
 mod revocation;
 mod sessions;

@@ -13,6 +13,7 @@ mod health;
 mod helpers;
 mod hostile;
 mod introspection;
+mod observability;
 mod openapi;
 mod pagination;
 mod sessions;

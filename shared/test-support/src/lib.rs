@@ -17,6 +17,7 @@ pub mod browser;
 mod http;
 mod postgres_server;
 mod rows;
+pub mod scrape;
 pub mod seed;
 
 #[cfg(feature = "auth-server")]
