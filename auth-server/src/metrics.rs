@@ -13,6 +13,14 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+use crate::clean_up::Cleared;
+
+/// The grants whose credential is single-use, so that a second use is a replay.
+const REPLAYABLE_GRANTS: [&str; 2] = [
+    crate::flows::refresh_token::GRANT_TYPE,
+    crate::flows::authorization_code::GRANT_TYPE,
+];
+
 /// Clients past this many are counted under `client="other"`: a deployment with thousands of
 /// registered clients must not get thousands of series per grant.
 pub const MAX_CLIENT_LABELS: usize = 100;
@@ -103,6 +111,19 @@ impl AuthMetrics {
             "How long each periodic clean-up took",
             metrics.cleanup_duration.clone(),
         );
+        // Every series of a closed set exists from the start, at zero, so that rates and
+        // increases are defined before the first event.
+        for grant in REPLAYABLE_GRANTS {
+            metrics.replays.get_or_create(&GrantLabels { grant });
+        }
+        for active in [true, false] {
+            metrics
+                .introspections
+                .get_or_create(&ActiveLabels { active });
+        }
+        for (table, _) in Cleared::default().by_table() {
+            metrics.cleaned.get_or_create(&TableLabels { table });
+        }
         metrics
     }
 

@@ -287,6 +287,20 @@ impl Introspector {
             sent => sent,
         }
         .map_err(|e| IntrospectionError::from_reqwest(&e))?;
+        // A proxy in front of the auth servers that lost its upstream mid-request (a replica
+        // stopping in a rolling restart) answers 502-504 and, for a POST, does not try another
+        // replica itself. Introspection changes nothing, so it is asked once more.
+        let response = match response.status() {
+            reqwest::StatusCode::BAD_GATEWAY
+            | reqwest::StatusCode::SERVICE_UNAVAILABLE
+            | reqwest::StatusCode::GATEWAY_TIMEOUT => {
+                log::debug!("introspection asked again after {}", response.status());
+                self.send(token, request_id)
+                    .await
+                    .map_err(|e| IntrospectionError::from_reqwest(&e))?
+            }
+            _ => response,
+        };
         let status = response.status();
         if status != reqwest::StatusCode::OK {
             return Err(IntrospectionError::bad_answer(format!(

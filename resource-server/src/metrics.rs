@@ -31,6 +31,14 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    pub const ALL: [Self; 5] = [
+        Self::Ok,
+        Self::Timeout,
+        Self::Refused,
+        Self::BadAnswer,
+        Self::Failed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Ok => "ok",
@@ -102,6 +110,14 @@ impl ResourceMetrics {
             "Requests answered 503 because the auth server could not answer",
             metrics.unavailable.clone(),
         );
+        // Every series of a closed set exists from the start, at zero, so that rates and
+        // ratios are defined before the first failure.
+        for outcome in Outcome::ALL {
+            metrics.calls.get_or_create(&OutcomeLabels { outcome });
+        }
+        for result in ["hit", "miss"] {
+            metrics.lookups.get_or_create(&LookupLabels { result });
+        }
         metrics
     }
 

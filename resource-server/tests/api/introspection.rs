@@ -131,7 +131,7 @@ async fn an_unreachable_auth_server_is_503_and_the_service_recovers(db: TestData
 async fn a_failed_introspection_is_not_cached(db: TestDatabase) {
     let server = MockServer::start().await;
     introspection()
-        .respond_with(ResponseTemplate::new(503))
+        .respond_with(ResponseTemplate::new(500))
         .up_to_n_times(1)
         .mount(&server)
         .await;
@@ -145,6 +145,42 @@ async fn a_failed_introspection_is_not_cached(db: TestDatabase) {
         app.get("/users/", Some(TOKEN)).await.status(),
         StatusCode::OK
     );
+}
+
+/// A proxy in front of the auth servers answers 502-504 when the replica it chose went away
+/// (a rolling restart) and, the request being a POST, does not try another: the resource server
+/// asks once more, and only a second gateway error is a 503.
+async fn a_gateway_error_is_asked_once_more(db: TestDatabase) {
+    let server = MockServer::start().await;
+    let app = app_with_mock(db, &server, &[("INTROSPECTION_CACHE_SECONDS", "0")]).await;
+    for gateway_error in [502, 503, 504] {
+        server.reset().await;
+        introspection()
+            .respond_with(ResponseTemplate::new(gateway_error))
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(&server)
+            .await;
+        introspection()
+            .respond_with(active("read", 3600))
+            .expect(1)
+            .mount(&server)
+            .await;
+        assert_eq!(
+            app.get("/users/", Some(TOKEN)).await.status(),
+            StatusCode::OK,
+            "{gateway_error}"
+        );
+        server.verify().await;
+    }
+    server.reset().await;
+    introspection()
+        .respond_with(ResponseTemplate::new(502))
+        .expect(2)
+        .mount(&server)
+        .await;
+    assert_unavailable(app.get("/users/", Some(TOKEN)).await).await;
+    server.verify().await;
 }
 
 async fn concurrent_requests_with_one_new_token_share_one_introspection(db: TestDatabase) {
@@ -341,6 +377,7 @@ async fn a_kept_alive_connection_closed_by_the_auth_server_costs_no_request(db: 
 }
 
 on_both_backends!(
+    a_gateway_error_is_asked_once_more,
     the_server_introspects_with_its_own_client_credentials,
     garbage_answers_are_503_never_401,
     a_hanging_auth_server_is_503_after_the_timeout,

@@ -131,8 +131,17 @@ async fn routes_are_labelled_by_template_never_by_id(db: TestDatabase) {
     assert_eq!(by_id("200"), 1.0);
     assert_eq!(by_id("404"), 2.0);
     let text = app.get("/metrics", None).await.text().await.unwrap();
-    for leaked in ["999999", "123456", token.as_str(), RS_CLIENT_SECRET] {
+    for leaked in [token.as_str(), RS_CLIENT_SECRET] {
         assert!(!text.contains(leaked), "{leaked} in /metrics");
+    }
+    // Ids only in label values: a sample's value may hold any digits.
+    for sample in Scrape::parse(&text).samples {
+        for value in sample.labels.values() {
+            assert!(
+                !value.contains("999999") && !value.contains("123456"),
+                "{sample:?}"
+            );
+        }
     }
 }
 
@@ -181,3 +190,164 @@ on_both_backends!(
     routes_are_labelled_by_template_never_by_id,
     the_request_id_goes_on_to_the_auth_server,
 );
+
+/// The metric names a PromQL expression reads: what is left once label matchers, ranges, strings,
+/// `by (...)` lists, function calls and keywords are taken out.
+fn metric_names(expr: &str) -> Vec<String> {
+    let mut text = String::new();
+    let mut depth_braces = 0;
+    let mut depth_brackets = 0;
+    let mut in_string = false;
+    for c in expr.chars() {
+        match c {
+            '"' if depth_braces == 0 => in_string = !in_string,
+            _ if in_string => {}
+            '{' => depth_braces += 1,
+            '}' => depth_braces -= 1,
+            '[' => depth_brackets += 1,
+            ']' => depth_brackets -= 1,
+            _ if depth_braces > 0 || depth_brackets > 0 => {}
+            c => text.push(c),
+        }
+    }
+    // Aggregations may be followed by `by (...)` rather than their parenthesis.
+    let keywords = [
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+        "bool",
+        "and",
+        "or",
+        "unless",
+        "offset",
+        "sum",
+        "avg",
+        "min",
+        "max",
+        "count",
+        "group",
+        "stddev",
+        "stdvar",
+        "topk",
+        "bottomk",
+        "quantile",
+        "count_values",
+    ];
+    let mut names = Vec::new();
+    let mut rest = text.as_str();
+    let mut skip_list = false;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        let tail = &rest[start..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+            .unwrap_or(tail.len());
+        let word = &tail[..end];
+        let after = tail[end..].trim_start();
+        // A number's exponent or digits glued to a word are not names.
+        let preceded_by_digit = start > 0 && rest.as_bytes()[start - 1].is_ascii_digit();
+        if skip_list {
+            // Inside `by (...)`: label names until the closing parenthesis.
+            if let Some(close) = tail.find(')') {
+                rest = &tail[close + 1..];
+                skip_list = false;
+                continue;
+            }
+        }
+        if keywords.contains(&word) {
+            skip_list =
+                matches!(word, "by" | "without" | "on" | "ignoring") || word.starts_with("group_");
+        } else if !after.starts_with('(') && !preceded_by_digit {
+            names.push(word.to_string());
+        }
+        rest = &tail[end..];
+    }
+    names
+}
+
+#[test]
+fn metric_names_reads_the_names_and_nothing_else() {
+    assert_eq!(
+        metric_names(
+            r#"sum by (job, route) (rate(http_requests_total{status=~"5..",route="/x"}[5m])) / sum(db_pool_max_connections) > 1e3"#
+        ),
+        ["http_requests_total", "db_pool_max_connections"]
+    );
+}
+
+/// Every PromQL expression of the Grafana dashboard reads metrics both services really export
+/// (a renamed metric would leave a panel silently empty).
+async fn every_dashboard_query_reads_a_metric_the_services_export(db: TestDatabase) {
+    let app = spawn_app(db).await;
+    // Traffic first: a family with open labels (route, client) shows once it has a series.
+    let token = app.token("read").await;
+    assert_eq!(
+        app.get("/users/", Some(&token)).await.status(),
+        StatusCode::OK
+    );
+    let mut exported = std::collections::BTreeSet::new();
+    let auth_metrics = format!("{}/metrics", app.auth_base.as_deref().unwrap());
+    let texts = [
+        app.get("/metrics", None).await.text().await.unwrap(),
+        app.http
+            .get(auth_metrics)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    ];
+    for text in &texts {
+        for (family, kind) in Scrape::parse(text).families {
+            let suffixes: &[&str] = match kind.as_str() {
+                "counter" => &["_total"],
+                "histogram" => &["_bucket", "_sum", "_count"],
+                "info" => &["_info"],
+                _ => &[""],
+            };
+            for suffix in suffixes {
+                exported.insert(format!("{family}{suffix}"));
+            }
+        }
+    }
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../deploy/grafana/oauth-services.json"
+    );
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut read = std::collections::BTreeSet::new();
+    let panels = dashboard["panels"].as_array().unwrap();
+    for panel in panels {
+        let targets = panel["targets"].as_array().unwrap();
+        assert!(!targets.is_empty(), "{} has no query", panel["title"]);
+        for target in targets {
+            let expr = target["expr"].as_str().unwrap();
+            let names = metric_names(expr);
+            assert!(!names.is_empty(), "no metric in {expr}");
+            for name in names {
+                assert!(
+                    exported.contains(&name),
+                    "panel {}: {name} is not exported (exported: {exported:?})",
+                    panel["title"]
+                );
+                read.insert(name);
+            }
+        }
+    }
+    // The panels the operations issue asks for: rate, errors, latency, cache hits, pool.
+    for needed in [
+        "http_requests_total",
+        "http_request_duration_seconds_bucket",
+        "introspection_cache_lookups_total",
+        "db_pool_connections",
+        "db_pool_max_connections",
+    ] {
+        assert!(read.contains(needed), "no panel reads {needed}");
+    }
+}
+
+on_both_backends!(every_dashboard_query_reads_a_metric_the_services_export);
