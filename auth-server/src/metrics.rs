@@ -114,15 +114,22 @@ impl AuthMetrics {
         // Every series of a closed set exists from the start, at zero, so that rates and
         // increases are defined before the first event.
         for grant in REPLAYABLE_GRANTS {
-            metrics.replays.get_or_create(&GrantLabels { grant });
+            metrics
+                .replays
+                .get_or_create(&GrantLabels { grant })
+                .inc_by(0);
         }
         for active in [true, false] {
             metrics
                 .introspections
-                .get_or_create(&ActiveLabels { active });
+                .get_or_create(&ActiveLabels { active })
+                .inc_by(0);
         }
         for (table, _) in Cleared::default().by_table() {
-            metrics.cleaned.get_or_create(&TableLabels { table });
+            metrics
+                .cleaned
+                .get_or_create(&TableLabels { table })
+                .inc_by(0);
         }
         metrics
     }

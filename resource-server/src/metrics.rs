@@ -113,10 +113,16 @@ impl ResourceMetrics {
         // Every series of a closed set exists from the start, at zero, so that rates and
         // ratios are defined before the first failure.
         for outcome in Outcome::ALL {
-            metrics.calls.get_or_create(&OutcomeLabels { outcome });
+            metrics
+                .calls
+                .get_or_create(&OutcomeLabels { outcome })
+                .inc_by(0);
         }
         for result in ["hit", "miss"] {
-            metrics.lookups.get_or_create(&LookupLabels { result });
+            metrics
+                .lookups
+                .get_or_create(&LookupLabels { result })
+                .inc_by(0);
         }
         metrics
     }
