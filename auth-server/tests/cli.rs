@@ -1254,6 +1254,106 @@ fn a_bad_database_url_is_named_without_its_password() {
 }
 
 #[test]
+fn bad_operations_settings_stop_the_server_with_one_line_naming_them() {
+    let cli = Cli::new(TestDatabase::sqlite());
+    for (name, value) in [
+        ("LOG_FORMAT", "yaml"),
+        ("METRICS_BIND", "localhost"),
+        ("METRICS_BIND", "0.0.0.0:99999"),
+        ("SHUTDOWN_DRAIN_SECONDS", "-1"),
+        ("SHUTDOWN_DRAIN_SECONDS", "601"),
+    ] {
+        let run = cli.run_with(&["serve"], None, &[(name, value)]);
+        assert_eq!(run.code, Some(2), "{name}={value}: {run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{:?}", run.stderr);
+        assert!(
+            run.stderr
+                .starts_with(&format!("error: invalid configuration: {name}: ")),
+            "{:?}",
+            run.stderr
+        );
+    }
+}
+
+/// LOG_FORMAT=json: every line the server writes is one JSON object, the access log's included,
+/// with its request id, and no secret sent in the request is in any of them.
+#[test]
+fn json_logs_are_one_object_a_line_without_secrets() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpStream;
+    let db = TestDatabase::sqlite();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_auth-server"))
+        .env("DATABASE_URL", &db.url)
+        .env("BCRYPT_COST", "4")
+        .env("TOKEN_CLEANUP_INTERVAL_SECONDS", "0")
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .env("SHUTDOWN_DRAIN_SECONDS", "0")
+        .env("AUTH_BIND", format!("127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut stream = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(stream) => break stream,
+            Err(_) if started.elapsed() < std::time::Duration::from_secs(30) => {
+                std::thread::sleep(std::time::Duration::from_millis(50))
+            }
+            Err(e) => panic!("the server did not start: {e}"),
+        }
+    };
+    let body = "grant_type=password&username=SECRET-USER&password=SECRET-PASSWORD";
+    write!(
+        stream,
+        "POST /o/token/?code=SECRET-QUERY HTTP/1.1\r\nHost: x\r\nX-Request-Id: trace-json-1\r\n\
+         Authorization: Basic U0VDUkVULUlEOlNFQ1JFVC1TRUNSRVQ=\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let lines: Vec<String> = BufReader::new(stderr).lines().map(Result::unwrap).collect();
+    child.wait().unwrap();
+    assert!(lines.len() >= 3, "{lines:?}");
+    let mut access = None;
+    for line in &lines {
+        let object: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        for field in ["time", "level", "target", "message"] {
+            assert!(object[field].is_string(), "{field} in {line}");
+        }
+        assert!(!line.contains("SECRET"), "{line}");
+        if object["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"POST /o/token/\" 401")
+        {
+            access = Some(object);
+        }
+    }
+    let access = access.unwrap_or_else(|| panic!("no access log line in {lines:?}"));
+    assert!(access["message"]
+        .as_str()
+        .unwrap()
+        .ends_with("request_id=trace-json-1"));
+}
+
+#[test]
 fn help_lists_every_variable_with_its_default_whatever_their_values() {
     let cli = Cli::new(TestDatabase::sqlite());
     // --help needs no valid setting, and never shows the database password.
@@ -1291,6 +1391,9 @@ fn help_lists_every_variable_with_its_default_whatever_their_values() {
         ("SIGNING_KEY_CACHE_SECONDS", Some("60")),
         ("CORS_ORIGINS_CACHE_SECONDS", Some("60")),
         ("RUST_LOG", Some("info")),
+        ("LOG_FORMAT", Some("text")),
+        ("METRICS_BIND", None),
+        ("SHUTDOWN_DRAIN_SECONDS", Some("5")),
     ] {
         let entry = help_entry(&help, name);
         if let Some(default) = default {
