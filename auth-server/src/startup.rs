@@ -9,11 +9,11 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use http_service::access_log::access_log;
-use http_service::health::{Check, Readiness};
-use http_service::metrics::{self, Exporter, HttpMetrics};
-use http_service::observe::{observe, Observed};
-use http_service::serving::{metrics_server, Running};
-use http_service::shutdown::{Draining, IN_FLIGHT_GRACE};
+use http_service::health::Check;
+use http_service::metrics::{self, HttpMetrics};
+use http_service::observe::observe;
+use http_service::serving::{Plumbing, Running};
+use http_service::shutdown::IN_FLIGHT_GRACE;
 use oauth_core::secrets::{ExposeSecret, PasswordHasher};
 use store::Database;
 
@@ -101,36 +101,24 @@ impl Application {
             db.clone(),
             Duration::from_secs(settings.cors_origins_cache_seconds),
         );
-        let draining = Draining::default();
-        let readiness = web::Data::new(Readiness {
-            checks: vec![Check::database(db)],
-            draining: draining.clone(),
-        });
-        let observed = web::Data::new(Observed {
-            metrics: http_metrics,
-            draining: draining.clone(),
-        });
-        let exporter = web::Data::new(Exporter::new(registry));
-        let metrics_here = settings.serving.metrics_bind.is_none();
+        let plumbing = Plumbing::new(
+            registry,
+            http_metrics,
+            vec![Check::database(db)],
+            &settings.serving,
+        );
         let handle = services.clone();
         let services = web::Data::from(services);
-        let api_exporter = exporter.clone();
+        let app_plumbing = plumbing.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(observe))
                 .wrap(access_log())
-                .app_data(observed.clone())
+                .configure(|cfg| app_plumbing.configure(cfg))
                 .app_data(services.clone())
                 .app_data(metadata.clone())
                 .app_data(cookies.clone())
-                .app_data(readiness.clone())
-                .app_data(api_exporter.clone())
-                .configure(|cfg| {
-                    if metrics_here {
-                        metrics::configure(cfg);
-                    }
-                    http::configure(cfg, &origins)
-                })
+                .configure(|cfg| http::configure(cfg, &origins))
         })
         .disable_signals()
         .shutdown_timeout(IN_FLIGHT_GRACE.as_secs())
@@ -138,19 +126,11 @@ impl Application {
         .run();
         log::info!("auth-server listening on http://{addr}");
         let api_handle = server.handle();
-        let mut servers = vec![server];
-        let mut metrics_port = None;
-        if let Some(bind) = &settings.serving.metrics_bind {
-            let (server, metrics_addr) = metrics_server(bind, exporter)
-                .map_err(|e| anyhow::anyhow!("cannot listen on {bind} (METRICS_BIND): {e}"))?;
-            log::info!("metrics at http://{metrics_addr}/metrics");
-            metrics_port = Some(metrics_addr.port());
-            servers.push(server);
-        }
+        let (running, metrics_port) = plumbing.run(server)?;
         Ok(Self {
             port: addr.port(),
             metrics_port,
-            running: Running::new(servers, draining, settings.serving.drain),
+            running,
             handle: api_handle,
             services: handle,
         })

@@ -7,11 +7,11 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use http_service::access_log::access_log;
-use http_service::health::{Check, Readiness};
-use http_service::metrics::{self, Exporter, HttpMetrics};
-use http_service::observe::{observe, Observed};
-use http_service::serving::{metrics_server, Running};
-use http_service::shutdown::{Draining, IN_FLIGHT_GRACE};
+use http_service::health::Check;
+use http_service::metrics::{self, HttpMetrics};
+use http_service::observe::observe;
+use http_service::serving::{Plumbing, Running};
+use http_service::shutdown::IN_FLIGHT_GRACE;
 use oauth_core::secrets::{ExposeSecret, PasswordHasher};
 
 use crate::configuration::Settings;
@@ -61,23 +61,18 @@ impl Application {
 
         let db = store::Database::new(pool);
         db.register_metrics(&mut registry);
-        let draining = Draining::default();
-        let readiness = web::Data::new(Readiness {
-            checks: vec![Check::database(db.clone()), auth_server],
-            draining: draining.clone(),
-        });
-        let observed = web::Data::new(Observed {
-            metrics: http_metrics,
-            draining: draining.clone(),
-        });
-        let exporter = web::Data::new(Exporter::new(registry));
-        let metrics_here = settings.serving.metrics_bind.is_none();
+        let plumbing = Plumbing::new(
+            registry,
+            http_metrics,
+            vec![Check::database(db.clone()), auth_server],
+            &settings.serving,
+        );
         let pool = web::Data::new(db);
         let hasher = web::Data::new(hasher);
         let openapi = web::Data::new(openapi);
         let docs_page = web::Data::new(docs_page);
         let timeout = settings.introspection.timeout;
-        let api_exporter = exporter.clone();
+        let app_plumbing = plumbing.clone();
         let server = HttpServer::new(move || {
             let http = http_client(timeout).expect("the same client was built at start");
             let introspector = web::Data::new(introspector.with_client(http));
@@ -88,19 +83,12 @@ impl Application {
                 .app_data(
                     web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
                 )
-                .app_data(observed.clone())
+                .configure(|cfg| app_plumbing.configure(cfg))
                 .app_data(pool.clone())
                 .app_data(introspector)
                 .app_data(hasher.clone())
-                .app_data(readiness.clone())
                 .app_data(openapi.clone())
                 .app_data(docs_page.clone())
-                .app_data(api_exporter.clone())
-                .configure(|cfg| {
-                    if metrics_here {
-                        metrics::configure(cfg);
-                    }
-                })
                 .configure(route_table::mount)
                 .configure(docs::configure)
                 .default_service(web::to(|| async {
@@ -112,19 +100,11 @@ impl Application {
         .listen(listener)?
         .run();
         log::info!("resource server listening on port {port}");
-        let mut servers = vec![server];
-        let mut metrics_port = None;
-        if let Some(bind) = &settings.serving.metrics_bind {
-            let (server, addr) = metrics_server(bind, exporter)
-                .with_context(|| format!("cannot bind {bind} (METRICS_BIND)"))?;
-            log::info!("metrics at http://{addr}/metrics");
-            metrics_port = Some(addr.port());
-            servers.push(server);
-        }
+        let (running, metrics_port) = plumbing.run(server)?;
         Ok(Self {
             port,
             metrics_port,
-            running: Running::new(servers, draining, settings.serving.drain),
+            running,
         })
     }
 

@@ -553,7 +553,12 @@ async fn sigterm_lets_a_request_in_flight_finish_and_the_process_exits_zero() {
 }
 
 /// The auth server binary on a free port against `db_url`, its log (RUST_LOG=info) in `log`.
-async fn start_binary(db_url: &str, log: Stdio) -> (std::process::Child, String) {
+/// `extra` adds or overrides variables.
+async fn start_binary(
+    db_url: &str,
+    log: Stdio,
+    extra: &[(&str, &str)],
+) -> (std::process::Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -566,6 +571,7 @@ async fn start_binary(db_url: &str, log: Stdio) -> (std::process::Child, String)
         .env("RUST_LOG", "info")
         .env("SHUTDOWN_DRAIN_SECONDS", "0")
         .env("AUTH_BIND", format!("127.0.0.1:{port}"))
+        .envs(extra.iter().copied())
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
@@ -590,7 +596,7 @@ async fn the_access_log_shows_method_path_and_status_but_never_a_secret() {
     let db = TestDatabase::sqlite();
     let log_path = std::env::temp_dir().join(format!("auth-log-{}.txt", uuid::Uuid::new_v4()));
     let log = std::fs::File::create(&log_path).unwrap();
-    let (mut child, base) = start_binary(&db.url, Stdio::from(log)).await;
+    let (mut child, base) = start_binary(&db.url, Stdio::from(log), &[]).await;
     let http = reqwest::Client::new();
     let res = http
         .get(format!("{base}/healthz?access_token=SECRET-IN-QUERY"))
@@ -636,30 +642,13 @@ async fn the_access_log_shows_method_path_and_status_but_never_a_secret() {
 #[actix_web::test]
 async fn sigterm_fails_readiness_then_serves_through_the_drain_then_exits() {
     let db = TestDatabase::sqlite();
-    store::connect_and_migrate(&db.url, 1).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_auth-server"))
-        .env("DATABASE_URL", &db.url)
-        .env("BCRYPT_COST", "4")
-        .env("TOKEN_CLEANUP_INTERVAL_SECONDS", "0")
-        .env("RUST_LOG", "warn")
-        .env("SHUTDOWN_DRAIN_SECONDS", "2")
-        .env("AUTH_BIND", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let (mut child, base) = start_binary(
+        &db.url,
+        Stdio::null(),
+        &[("SHUTDOWN_DRAIN_SECONDS", "2"), ("RUST_LOG", "warn")],
+    )
+    .await;
     let http = reqwest::Client::new();
-    let started = Instant::now();
-    while http.get(format!("{base}/readyz")).send().await.is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "no start");
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
     let res = http.get(format!("{base}/readyz")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers().get("connection").is_none());
