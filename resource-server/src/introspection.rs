@@ -154,6 +154,13 @@ impl Expiry<TokenKey, Arc<TokenStatus>> for UntilTtlOrExpiry {
     }
 }
 
+/// The longest a new connection to the auth server may take, name lookup included, before it is
+/// given up and tried once more. On a network a connection takes a millisecond; what takes
+/// seconds is a lost DNS datagram, which glibc waits 5 s for before asking again (Podman 4's
+/// aardvark-dns drops queries while it reloads for every container that starts; see
+/// docs/operations.md). A second attempt sends a new query at once.
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(1000);
+
 /// Builds the HTTP client every outgoing call shares: keep-alive connections are pooled, and
 /// both connecting and the whole exchange are bounded so a hanging auth server cannot hold a
 /// request for long. An idle connection is dropped before the auth server's own keep-alive
@@ -161,7 +168,7 @@ impl Expiry<TokenKey, Arc<TokenStatus>> for UntilTtlOrExpiry {
 /// the server is closing; `ask_auth_server` covers the rest.
 pub fn http_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
     Ok(reqwest::Client::builder()
-        .connect_timeout(timeout)
+        .connect_timeout(CONNECT_TIMEOUT.min(timeout))
         .timeout(timeout)
         .pool_idle_timeout(Duration::from_secs(4))
         .tcp_keepalive(Duration::from_secs(30))
@@ -275,9 +282,11 @@ impl Introspector {
     ) -> Result<TokenStatus, IntrospectionError> {
         let response = match self.send(token, request_id).await {
             // A kept-alive connection the auth server closed as the request went out on it (its
-            // keep-alive ran out, it restarted): introspection changes nothing, so it is asked
-            // once more, on a new connection. A timeout or a refused connection is not retried.
-            Err(e) if e.is_request() && !e.is_timeout() && !e.is_connect() => {
+            // keep-alive ran out, it restarted), or a new connection that could not be made in
+            // CONNECT_TIMEOUT (a lost name lookup): introspection changes nothing, so it is
+            // asked once more, on a new connection. A request that timed out after it was sent
+            // is not: the auth server is slow, and asking again would add to its load.
+            Err(e) if e.is_connect() || (e.is_request() && !e.is_timeout()) => {
                 log::debug!(
                     "introspection asked again: {}",
                     IntrospectionError::from_reqwest(&e).cause
