@@ -72,14 +72,7 @@ impl ClientAuthenticator {
         let Some(cache) = &self.cache else {
             return check_credentials(conn, presented).map(Arc::new);
         };
-        // The key commits to the secret, so only the exact credentials that passed hit the cache.
-        // The NUL cannot occur in either part (form_decode and Form refuse it).
-        let key: [u8; 32] = Sha256::new()
-            .chain_update(presented.client_id.as_bytes())
-            .chain_update([0])
-            .chain_update(presented.secret.as_deref().unwrap_or("").as_bytes())
-            .finalize()
-            .into();
+        let key = cache_key(presented);
         if let Some(app) = cache.get(&key) {
             return Ok(app);
         }
@@ -87,6 +80,23 @@ impl ClientAuthenticator {
         cache.insert(key, app.clone());
         Ok(app)
     }
+
+    /// The client, when these exact credentials passed a check within the cache's lifetime:
+    /// what `authenticate` would answer without a database connection. None: ask `authenticate`.
+    pub fn cached(&self, presented: Option<&PresentedClient>) -> Option<Arc<Application>> {
+        self.cache.as_ref()?.get(&cache_key(presented?))
+    }
+}
+
+/// The key commits to the secret, so only the exact credentials that passed hit the cache. The
+/// NUL cannot occur in either part (form_decode and Form refuse it).
+fn cache_key(presented: &PresentedClient) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(presented.client_id.as_bytes())
+        .chain_update([0])
+        .chain_update(presented.secret.as_deref().unwrap_or("").as_bytes())
+        .finalize()
+        .into()
 }
 
 /// A confidential client must prove its secret (compared in constant time); a public client is

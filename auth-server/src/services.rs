@@ -1,7 +1,10 @@
 //! The service value every flow takes: what a flow needs from the world, and nothing from HTTP.
 
+use auth_store::models::NewAccessToken;
+use auth_store::tokens::{self, Rotation};
 use oauth_core::scopes::ScopeSet;
 use oauth_core::secrets::PasswordHasher;
+use store::batch::Batcher;
 use store::Database;
 
 use crate::clients::ClientAuthenticator;
@@ -12,6 +15,8 @@ use crate::token_strategy::TokenStrategy;
 
 pub struct Services {
     pub db: Database,
+    /// The busiest token writes, committed in batches.
+    pub writes: TokenWrites,
     /// The issuer (RFC 8414, RFC 9207): the base of every URL the server announces.
     pub issuer: String,
     pub clock: Clock,
@@ -42,6 +47,25 @@ impl Clock {
         match self {
             Self::System => oauth_core::time::now(),
             Self::Fixed(t) => *t,
+        }
+    }
+}
+
+/// The token writes that come in at thousands a second, each gathered with those that arrive
+/// while an earlier one commits (group commit; `store::batch`). Each caller still hears only
+/// after its own row is committed.
+pub struct TokenWrites {
+    /// client_credentials tokens.
+    pub access: Batcher<NewAccessToken, ()>,
+    /// Refresh rotations: `true` for the one caller whose claim won.
+    pub rotations: Batcher<Rotation, bool>,
+}
+
+impl TokenWrites {
+    pub fn new(db: &Database) -> Self {
+        Self {
+            access: Batcher::new(db.clone(), tokens::insert_access_batch),
+            rotations: Batcher::new(db.clone(), tokens::rotate_refresh_batch),
         }
     }
 }

@@ -25,7 +25,7 @@ use crate::http::{self, cookies::CookiePolicy, metadata::Metadata};
 use crate::metrics::AuthMetrics;
 use crate::oidc::key_ring::KeyRing;
 use crate::oidc::keys;
-use crate::services::{Clock, Services};
+use crate::services::{Clock, Services, TokenWrites};
 use crate::throttle::LoginThrottle;
 use crate::token_strategy::TokenStrategy;
 
@@ -65,6 +65,7 @@ impl Application {
         let issuer = settings.issuer_for(addr);
         let services = Arc::new(Services {
             db: db.clone(),
+            writes: TokenWrites::new(&db),
             issuer: issuer.clone(),
             clock: Clock::System,
             hasher,

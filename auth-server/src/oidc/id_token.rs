@@ -134,7 +134,7 @@ mod tests {
     use crate::clients::ClientAuthenticator;
     use crate::oidc::key_ring::{KeyPolicy, KeyRing};
     use crate::oidc::keys;
-    use crate::services::Clock;
+    use crate::services::{Clock, TokenWrites};
     use crate::throttle::LoginThrottle;
     use crate::token_strategy::TokenStrategy;
 
@@ -151,8 +151,10 @@ mod tests {
         };
         let keys = KeyRing::load(&mut conn, policy, 1_700_000_000).unwrap();
         drop(conn);
+        let db = Database::new(pool);
         let services = Services {
-            db: Database::new(pool),
+            writes: TokenWrites::new(&db),
+            db,
             clock: Clock::System,
             hasher: PasswordHasher::new(4).unwrap(),
             throttle: LoginThrottle {

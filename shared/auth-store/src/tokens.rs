@@ -208,6 +208,71 @@ pub fn rotate_refresh(
     })
 }
 
+/// Stores access tokens issued at about the same time without a refresh token (the
+/// client_credentials grant), for `store::batch`: one multi-row INSERT, one commit. When that
+/// fails, each row is stored alone, so that one row's failure (its client deleted meanwhile) is
+/// its own.
+pub fn insert_access_batch(
+    conn: &mut DbConnection,
+    rows: &[NewAccessToken],
+) -> Vec<StoreResult<()>> {
+    if rows.len() > 1
+        && on_concrete_connection!(conn, |c| diesel::insert_into(access_tokens::table)
+            .values(rows)
+            .execute(c))
+        .is_ok()
+    {
+        return rows.iter().map(|_| Ok(())).collect();
+    }
+    rows.iter()
+        .map(|row| -> StoreResult<()> {
+            on_concrete_connection!(conn, |c| diesel::insert_into(access_tokens::table)
+                .values(row)
+                .execute(c))?;
+            Ok(())
+        })
+        .collect()
+}
+
+/// A refresh token to use up, and its successors: one [`rotate_refresh`].
+#[derive(Debug, Clone)]
+pub struct Rotation {
+    pub old: RefreshToken,
+    pub at: i64,
+    pub access: NewAccessToken,
+    pub refresh: NewRefreshToken,
+}
+
+/// [`rotate_refresh`] for several refreshes at once, for `store::batch`: in one transaction, one
+/// commit. The families are claimed in the order of their ids, so that two batches written at
+/// the same time take the family rows' locks in the same order and cannot deadlock; two
+/// refreshes of one token in one batch are decided as ever, by the claim (the second finds the
+/// family moved on). When the transaction fails, each rotation is tried alone, so that one's
+/// failure is its own.
+pub fn rotate_refresh_batch(
+    conn: &mut DbConnection,
+    rotations: &[Rotation],
+) -> Vec<StoreResult<bool>> {
+    let rotate = |conn: &mut DbConnection, r: &Rotation| {
+        rotate_refresh(conn, &r.old, r.at, &r.access, &r.refresh)
+    };
+    if rotations.len() > 1 {
+        let mut order: Vec<usize> = (0..rotations.len()).collect();
+        order.sort_by(|&a, &b| rotations[a].old.family_id.cmp(&rotations[b].old.family_id));
+        let together = conn.transaction(|conn| -> StoreResult<Vec<bool>> {
+            let mut won = vec![false; rotations.len()];
+            for i in order {
+                won[i] = rotate(conn, &rotations[i])?;
+            }
+            Ok(won)
+        });
+        if let Ok(won) = together {
+            return won.into_iter().map(Ok).collect();
+        }
+    }
+    rotations.iter().map(|r| rotate(conn, r)).collect()
+}
+
 /// Stores the tokens of a new grant: the access token and, when a refresh token is issued, its
 /// family and the refresh token, linked to the access token.
 /// Stores a new grant's tokens; the access token's id.

@@ -169,6 +169,127 @@ async fn a_rotation_links_the_new_pair_and_happens_once(db: TestDatabase) {
         .is_none());
 }
 
+/// Group commit: a batch goes in as one statement, and a row that cannot be stored (its client
+/// was deleted) fails alone while the others are stored.
+async fn a_batch_of_access_tokens_is_stored_and_a_bad_row_fails_alone(db: TestDatabase) {
+    let pool = pool(&db);
+    let mut conn = pool.get().unwrap();
+    let user = users::create(&mut conn, &new_user("thu", "")).unwrap();
+    let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
+    let gone = Application {
+        id: app.id + 1000,
+        ..app.clone()
+    };
+    let good: Vec<_> = (0..3)
+        .map(|i| access(&app, None, &format!("b{i}"), 2000))
+        .collect();
+    assert!(tokens::insert_access_batch(&mut conn, &good)
+        .iter()
+        .all(Result::is_ok));
+
+    let mixed = [
+        access(&app, None, "m0", 2000),
+        access(&gone, None, "m1", 2000),
+        access(&app, None, "m2", 2000),
+    ];
+    let results = tokens::insert_access_batch(&mut conn, &mixed);
+    assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+    assert!(results[1]
+        .as_ref()
+        .is_err_and(StoreError::is_foreign_key_violation));
+    for (hash, stored) in [
+        ("b0", true),
+        ("b1", true),
+        ("b2", true),
+        ("m0", true),
+        ("m1", false),
+        ("m2", true),
+    ] {
+        let found = tokens::find_active_access(&mut conn, hash, 1000).unwrap();
+        assert_eq!(found.is_some(), stored, "{hash}");
+    }
+}
+
+/// A batch of rotations in one transaction: of two refreshes of one token in the same batch
+/// exactly one wins, and the other family's rotation is not disturbed.
+async fn a_batch_of_rotations_has_one_winner_per_token(db: TestDatabase) {
+    let pool = pool(&db);
+    let mut conn = pool.get().unwrap();
+    let user = users::create(&mut conn, &new_user("fri", "")).unwrap();
+    let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
+    family(&mut conn, &app, user.id, "fam-b", 1000);
+    family(&mut conn, &app, user.id, "fam-a", 1000);
+    let rotation = |old: &str, family: &str, new: &str| {
+        let mut next = refresh(&app, user.id, 0, &format!("r-{new}"), family);
+        next.access_token_id = None;
+        tokens::Rotation {
+            old: tokens::find_refresh_by_hash(&mut pool.get().unwrap(), old)
+                .unwrap()
+                .unwrap(),
+            at: 20,
+            access: access(&app, Some(user.id), &format!("a-{new}"), 2000),
+            refresh: next,
+        }
+    };
+    let batch = [
+        rotation("first-fam-b", "fam-b", "x"),
+        rotation("first-fam-a", "fam-a", "z"),
+        rotation("first-fam-b", "fam-b", "y"),
+    ];
+    let won: Vec<bool> = tokens::rotate_refresh_batch(&mut conn, &batch)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert!(won[1], "{won:?}");
+    assert!(
+        won[0] ^ won[2],
+        "exactly one refresh of one token wins: {won:?}"
+    );
+    let (winner, loser) = if won[0] { ("x", "y") } else { ("y", "x") };
+    for (new, stored) in [(winner, true), (loser, false), ("z", true)] {
+        let access = tokens::find_active_access(&mut conn, &format!("a-{new}"), 20).unwrap();
+        assert_eq!(access.is_some(), stored, "a-{new}");
+        let refresh = tokens::find_refresh_grant(&mut conn, &format!("r-{new}")).unwrap();
+        assert_eq!(refresh.is_some_and(|r| r.is_current()), stored, "r-{new}");
+    }
+}
+
+/// The batcher itself: many concurrent writes, each answered with its own result once
+/// committed, however they were grouped.
+async fn concurrent_writes_through_the_batcher_are_each_answered(db: TestDatabase) {
+    let pool = pool(&db);
+    let mut conn = pool.get().unwrap();
+    let user = users::create(&mut conn, &new_user("sat", "")).unwrap();
+    let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
+    let gone = Application {
+        id: app.id + 1000,
+        ..app.clone()
+    };
+    let batcher = std::sync::Arc::new(batch::Batcher::new(
+        Database::new(pool.clone()),
+        tokens::insert_access_batch,
+    ));
+    let writes: Vec<_> = (0..200)
+        .map(|i| {
+            let batcher = batcher.clone();
+            // Every tenth row names a client that does not exist.
+            let row = access(
+                if i % 10 == 3 { &gone } else { &app },
+                None,
+                &format!("c{i}"),
+                2000,
+            );
+            actix_web::rt::spawn(async move { batcher.write(row).await })
+        })
+        .collect();
+    for (i, write) in writes.into_iter().enumerate() {
+        let result = write.await.unwrap();
+        assert_eq!(result.is_ok(), i % 10 != 3, "write {i}: {result:?}");
+        let stored = tokens::find_active_access(&mut conn, &format!("c{i}"), 1000).unwrap();
+        assert_eq!(stored.is_some(), i % 10 != 3, "row {i}");
+    }
+}
+
 async fn a_deactivated_owner_shows_on_the_refresh_token(db: TestDatabase) {
     let pool = pool(&db);
     let mut conn = pool.get().unwrap();
@@ -463,6 +584,9 @@ async fn login_failures_count_within_a_window(db: TestDatabase) {
 test_support::on_both_backends!(
     a_family_is_claimed_once_and_revokes_together,
     a_rotation_links_the_new_pair_and_happens_once,
+    a_batch_of_access_tokens_is_stored_and_a_bad_row_fails_alone,
+    a_batch_of_rotations_has_one_winner_per_token,
+    concurrent_writes_through_the_batcher_are_each_answered,
     a_deactivated_owner_shows_on_the_refresh_token,
     introspection_lookup_sees_expiry_owner_and_client,
     dead_tokens_are_deleted_and_live_refresh_tokens_survive,

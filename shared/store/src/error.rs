@@ -43,6 +43,18 @@ impl StoreError {
         }
     }
 
+    /// The same failure for another caller of a batch that failed as a whole. diesel's errors
+    /// cannot be cloned; a query error keeps its message and stays a 500.
+    pub fn for_another(&self) -> Self {
+        match self {
+            Self::Unavailable(message) => Self::Unavailable(message.clone()),
+            Self::Query(e) => Self::Query(diesel::result::Error::QueryBuilderError(
+                e.to_string().into(),
+            )),
+            Self::Panicked => Self::Panicked,
+        }
+    }
+
     fn violates(&self, kind: diesel::result::DatabaseErrorKind) -> bool {
         matches!(self, Self::Query(diesel::result::Error::DatabaseError(k, _)) if *k == kind)
     }

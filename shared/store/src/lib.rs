@@ -19,6 +19,7 @@ macro_rules! on_concrete_connection {
     };
 }
 
+pub mod batch;
 mod database;
 mod error;
 pub mod groups;
