@@ -287,10 +287,14 @@ impl Introspector {
             // asked once more, on a new connection. A request that timed out after it was sent
             // is not: the auth server is slow, and asking again would add to its load.
             Err(e) if e.is_connect() || (e.is_request() && !e.is_timeout()) => {
-                log::debug!(
-                    "introspection asked again: {}",
-                    IntrospectionError::from_reqwest(&e).cause
-                );
+                let cause = IntrospectionError::from_reqwest(&e).cause;
+                // A connection that could not be made is worth an operator's eye (a slow name
+                // server, an auth server going away); a closed keep-alive is routine.
+                if e.is_connect() {
+                    log::warn!("introspection asked again on a new connection: {cause}");
+                } else {
+                    log::debug!("introspection asked again: {cause}");
+                }
                 self.send(token, request_id).await
             }
             sent => sent,
