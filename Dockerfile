@@ -20,10 +20,15 @@ COPY migrations migrations
 # the cached target directory in the same step. --locked: exactly the versions in Cargo.lock.
 # Stripped of their symbol tables: 36 MB instead of 43.
 # REVISION also goes into the binaries, for /metrics' build_info (the context has no .git).
+# cargo finds what changed by modification times, and COPY keeps the context's: a source file
+# older than the cached build of an earlier context (edited while that build ran) was taken for
+# built, and the image failed to link. Touched first, the workspace's own sources are always
+# newer than the cache, so its crates are built from them; the dependencies stay cached.
 ARG REVISION=unknown
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    GIT_REVISION="${REVISION}" cargo build --release --locked -p auth-server -p resource-server \
+    find Cargo.toml shared auth-server resource-server migrations -type f -exec touch {} + \
+    && GIT_REVISION="${REVISION}" cargo build --release --locked -p auth-server -p resource-server \
     && mkdir -p /out \
     && cp target/release/auth-server target/release/resource-server /out/ \
     && strip --strip-all /out/auth-server /out/resource-server
