@@ -148,7 +148,7 @@ async fn rotation_never_extends_a_family_past_its_lifetime(db: TestDatabase) {
     for _ in 0..3 {
         let stored = auth_store::tokens::find_refresh_grant(
             &mut app.pool.get().unwrap(),
-            &sha256_hex(&field(&tokens, "refresh_token")),
+            &auth_store::TokenHash::of(&field(&tokens, "refresh_token")),
         )
         .unwrap()
         .unwrap();
