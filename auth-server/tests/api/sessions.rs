@@ -6,7 +6,7 @@ use std::time::Duration;
 use actix_web::rt::time::sleep;
 use auth_server::clean_up::clear_dead_rows;
 use diesel::{ExpressionMethods, RunQueryDsl};
-use oauth_core::secrets::{sha256_hex, PasswordHasher};
+use oauth_core::secrets::PasswordHasher;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 use store::models::UserChanges;
