@@ -3,8 +3,9 @@
 //! auth-store's business; this module never touches the database.
 
 use auth_store::models::{Application, NewAccessToken, NewRefreshToken, TokenFamily};
+use auth_store::TokenHash;
 use oauth_core::scopes::ScopeSet;
-use oauth_core::secrets::{new_token, sha256_hex};
+use oauth_core::secrets::new_token;
 use oauth_core::wire::TokenResponse;
 
 #[derive(Debug, Clone, Copy)]
@@ -33,8 +34,8 @@ pub struct Owner {
 
 impl TokenStrategy {
     /// What the store looks a presented token up by.
-    pub fn lookup_key(token: &str) -> String {
-        sha256_hex(token)
+    pub fn lookup_key(token: &str) -> TokenHash {
+        TokenHash::of(token)
     }
 
     /// A new grant's family, which ends `family_seconds` from now whatever happens.
@@ -60,7 +61,7 @@ impl TokenStrategy {
     ) -> Minted<NewAccessToken> {
         let token = new_token();
         let row = NewAccessToken {
-            token_hash: sha256_hex(&token),
+            token_hash: TokenHash::of(&token),
             application_id: app.id,
             user_id: owner.map(|o| o.id),
             scope: scope.to_string(),
@@ -82,8 +83,8 @@ impl TokenStrategy {
     ) -> Minted<NewRefreshToken> {
         let token = new_token();
         let row = NewRefreshToken {
-            token_hash: sha256_hex(&token),
-            access_token_id: None,
+            token_hash: TokenHash::of(&token),
+            access_token_hash: None,
             application_id: family.application_id,
             user_id: family.user_id,
             family_id: family.id.clone(),

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use auth_store::models::{NewAccessToken, NewRefreshToken, TokenFamily};
-use auth_store::{applications, login_failures, signing_keys, tokens};
+use auth_store::{applications, login_failures, signing_keys, tokens, TokenHash};
 use diesel::prelude::*;
 use oauth_core::secrets::{new_token, sha256_hex, verify_secret, PasswordHasher};
 use oauth_core::time::now;
@@ -165,7 +165,7 @@ fn parse_credentials(stdout: &str) -> (String, Option<String>) {
 }
 
 fn access_active(cli: &Cli, token: &str) -> bool {
-    tokens::find_active_access(&mut cli.conn(), &sha256_hex(token), now())
+    tokens::find_active_access(&mut cli.conn(), &TokenHash::of(token), now())
         .unwrap()
         .is_some()
 }
@@ -189,7 +189,7 @@ fn deactivate_user_ends_every_session_and_activate_does_not_revive_them(cli: Cli
     let out = cli.run(&["activate-user", "tue"]).ok();
     assert!(out.starts_with("activated user tue (id "), "{out}");
     assert!(!access_active(&cli, &access), "activation revived a token");
-    let grant = tokens::find_refresh_grant(&mut cli.conn(), &sha256_hex(&refresh))
+    let grant = tokens::find_refresh_grant(&mut cli.conn(), &TokenHash::of(&refresh))
         .unwrap()
         .unwrap();
     assert!(!grant.owner_current(), "activation revived a refresh token");
@@ -1094,7 +1094,7 @@ fn insert_tokens(cli: &Cli, client_id: &str, user: &str, expires_at: i64) -> (St
     tokens::insert_grant(
         &mut conn,
         &NewAccessToken {
-            token_hash: sha256_hex(&access),
+            token_hash: TokenHash::of(&access),
             application_id: app.id,
             user_id: Some(user.id),
             scope: "read".into(),
@@ -1105,8 +1105,8 @@ fn insert_tokens(cli: &Cli, client_id: &str, user: &str, expires_at: i64) -> (St
         Some((
             &family,
             &NewRefreshToken {
-                token_hash: sha256_hex(&refresh),
-                access_token_id: None,
+                token_hash: TokenHash::of(&refresh),
+                access_token_hash: None,
                 application_id: app.id,
                 user_id: user.id,
                 family_id: family.id.clone(),
@@ -1126,13 +1126,13 @@ fn uuid_like(seed: &str) -> String {
 }
 
 fn access_exists(cli: &Cli, token: &str) -> bool {
-    tokens::find_access_by_hash(&mut cli.conn(), &sha256_hex(token))
+    tokens::find_access_by_hash(&mut cli.conn(), &TokenHash::of(token))
         .unwrap()
         .is_some()
 }
 
 fn refresh_exists(cli: &Cli, token: &str) -> bool {
-    tokens::find_refresh_by_hash(&mut cli.conn(), &sha256_hex(token))
+    tokens::find_refresh_by_hash(&mut cli.conn(), &TokenHash::of(token))
         .unwrap()
         .is_some()
 }

@@ -128,7 +128,7 @@ fn exchange(
         let token = services.tokens.refresh(&family, &code.scope, now);
         (family, token)
     });
-    let access_id = tokens::insert_grant(
+    tokens::insert_grant(
         conn,
         &access.row,
         refresh.as_ref().map(|(family, r)| (family, &r.row)),
@@ -137,7 +137,7 @@ fn exchange(
     authorization_codes::record_issued(
         conn,
         &code_hash,
-        access_id,
+        &access.row.token_hash,
         refresh.as_ref().map(|(family, _)| family.id.as_str()),
     )?;
     let id_token = if scope.contains(OPENID_SCOPE) {
@@ -190,8 +190,8 @@ fn revoke_issued(
     code: &AuthorizationCode,
     now: i64,
 ) -> Result<(), StoreError> {
-    if let Some(id) = code.access_token_id {
-        tokens::revoke_access(conn, id, now)?;
+    if let Some(hash) = &code.access_token_hash {
+        tokens::revoke_access(conn, hash, now)?;
     }
     if let Some(family) = &code.family_id {
         tokens::revoke_family(conn, family, now)?;

@@ -351,7 +351,7 @@ pub fn issue_code(
             issued_at: now,
             expires_at: now + services.tokens.code_seconds,
             used_at: None,
-            access_token_id: None,
+            access_token_hash: None,
             family_id: None,
         },
     )?;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use auth_store::models::Application;
 use auth_store::tokens;
+use auth_store::TokenHash;
 use store::DbConnection;
 
 use crate::clients::PresentedClient;
@@ -48,12 +49,12 @@ pub async fn revoke(
 fn revoke_access(
     conn: &mut DbConnection,
     app: &Application,
-    key: &str,
+    key: &TokenHash,
     at: i64,
 ) -> Result<bool, OAuthError> {
     match tokens::find_access_by_hash(conn, key)? {
         Some(token) if token.application_id == app.id => {
-            tokens::revoke_access(conn, token.id, at)?;
+            tokens::revoke_access(conn, &token.token_hash, at)?;
             Ok(true)
         }
         Some(_) => Ok(true),
@@ -65,7 +66,7 @@ fn revoke_access(
 fn revoke_refresh(
     conn: &mut DbConnection,
     app: &Application,
-    key: &str,
+    key: &TokenHash,
     at: i64,
 ) -> Result<bool, OAuthError> {
     match tokens::find_refresh_by_hash(conn, key)? {

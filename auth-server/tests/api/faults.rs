@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use auth_store::schema::{access_tokens, refresh_tokens, token_families};
+use auth_store::TokenHash;
 use diesel::prelude::*;
 use oauth_core::secrets::{sha256_hex, PasswordHasher};
 use reqwest::StatusCode;
@@ -212,9 +213,9 @@ async fn fully_served(app: &TestApp, probe_token: &str) -> bool {
 struct RefreshRow {
     id: i64,
     family_id: String,
-    token_hash: String,
+    token_hash: TokenHash,
     revoked: Option<i64>,
-    access_token_id: Option<i64>,
+    access_token_hash: Option<TokenHash>,
 }
 
 /// Checks the token tables after the storm: per grant family at most one live refresh token (the
@@ -229,36 +230,37 @@ fn assert_no_half_written_rotation(url: &str, workers: &[Worker]) {
             refresh_tokens::family_id,
             refresh_tokens::token_hash,
             refresh_tokens::revoked_at,
-            refresh_tokens::access_token_id,
+            refresh_tokens::access_token_hash,
         ))
         .order(refresh_tokens::id)
         .load(&mut conn)
         .unwrap();
     // Per family: its current token's hash, and whether it was revoked.
-    let current: BTreeMap<String, (Option<String>, bool)> = token_families::table
+    let current: BTreeMap<String, (Option<TokenHash>, bool)> = token_families::table
         .select((
             token_families::id,
             token_families::current_hash,
             token_families::revoked_at,
         ))
-        .load::<(String, Option<String>, Option<i64>)>(&mut conn)
+        .load::<(String, Option<TokenHash>, Option<i64>)>(&mut conn)
         .unwrap()
         .into_iter()
         .map(|(id, hash, revoked)| (id, (hash, revoked.is_some())))
         .collect();
     let is_live = |row: &RefreshRow| {
         let (hash, family_revoked) = &current[&row.family_id];
-        row.revoked.is_none() && !family_revoked && hash.as_deref() == Some(&row.token_hash)
+        row.revoked.is_none() && !family_revoked && *hash == Some(row.token_hash)
     };
-    let access: BTreeMap<i64, Option<i64>> = access_tokens::table
-        .select((access_tokens::id, access_tokens::revoked_at))
-        .load::<(i64, Option<i64>)>(&mut conn)
+    let access: BTreeMap<[u8; 32], Option<i64>> = access_tokens::table
+        .select((access_tokens::token_hash, access_tokens::revoked_at))
+        .load::<(TokenHash, Option<i64>)>(&mut conn)
         .unwrap()
         .into_iter()
+        .map(|(hash, revoked)| (*hash.as_bytes(), revoked))
         .collect();
-    let family_of: BTreeMap<&str, &str> = rows
+    let family_of: BTreeMap<[u8; 32], &str> = rows
         .iter()
-        .map(|r| (r.token_hash.as_str(), r.family_id.as_str()))
+        .map(|r| (*r.token_hash.as_bytes(), r.family_id.as_str()))
         .collect();
     let mut families: BTreeMap<&str, Vec<&RefreshRow>> = BTreeMap::new();
     for row in &rows {
@@ -271,7 +273,7 @@ fn assert_no_half_written_rotation(url: &str, workers: &[Worker]) {
     for worker in workers {
         for token in &worker.issued {
             assert!(
-                family_of.contains_key(sha256_hex(token).as_str()),
+                family_of.contains_key(TokenHash::of(token).as_bytes()),
                 "an issued refresh token was lost"
             );
         }
@@ -279,17 +281,17 @@ fn assert_no_half_written_rotation(url: &str, workers: &[Worker]) {
     let ended: HashSet<&str> = workers
         .iter()
         .flat_map(|w| &w.ended)
-        .filter_map(|t| family_of.get(sha256_hex(t).as_str()).copied())
+        .filter_map(|t| family_of.get(TokenHash::of(t).as_bytes()).copied())
         .collect();
     for (family, members) in &families {
         let live = members.iter().filter(|r| is_live(r)).count();
         assert!(live <= 1, "family {family} has {live} live refresh tokens");
         for row in members {
-            let access_id = row
-                .access_token_id
+            let access_hash = row
+                .access_token_hash
                 .expect("a refresh token without its access token");
             assert!(
-                access.contains_key(&access_id),
+                access.contains_key(access_hash.as_bytes()),
                 "refresh token {} lost its access token",
                 row.id
             );
@@ -302,7 +304,7 @@ fn assert_no_half_written_rotation(url: &str, workers: &[Worker]) {
                 row.id
             );
             assert!(
-                access[&row.access_token_id.unwrap()].is_some(),
+                access[row.access_token_hash.unwrap().as_bytes()].is_some(),
                 "rotation left the old access token of {} live",
                 row.id
             );
@@ -314,7 +316,7 @@ fn assert_no_half_written_rotation(url: &str, workers: &[Worker]) {
             );
             for row in members.iter() {
                 assert!(
-                    access[&row.access_token_id.unwrap()].is_some(),
+                    access[row.access_token_hash.unwrap().as_bytes()].is_some(),
                     "family {family} half revoked"
                 );
             }

@@ -18,7 +18,7 @@ async fn an_inactive_token_is_exactly_active_false(db: TestDatabase) {
         auth_store::tokens::insert_access(
             &mut conn,
             &NewAccessToken {
-                token_hash: oauth_core::secrets::sha256_hex("expired-token"),
+                token_hash: auth_store::TokenHash::of("expired-token"),
                 application_id: demo.id,
                 user_id: Some(app.user_id),
                 scope: "read".into(),

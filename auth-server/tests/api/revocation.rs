@@ -158,7 +158,7 @@ async fn the_server_deletes_dead_tokens_on_its_own(db: TestDatabase) {
     )
     .await;
     let tokens = app.password_tokens("read").await;
-    let hash = oauth_core::secrets::sha256_hex(&field(&tokens, "access_token"));
+    let hash = auth_store::TokenHash::of(&field(&tokens, "access_token"));
     app.post_form(
         "/o/revoke_token/",
         Some(&app.demo),

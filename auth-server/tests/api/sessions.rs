@@ -6,7 +6,7 @@ use std::time::Duration;
 use actix_web::rt::time::sleep;
 use auth_server::clean_up::clear_dead_rows;
 use diesel::{ExpressionMethods, RunQueryDsl};
-use oauth_core::secrets::{sha256_hex, PasswordHasher};
+use oauth_core::secrets::PasswordHasher;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 use store::models::UserChanges;
@@ -148,7 +148,7 @@ async fn rotation_never_extends_a_family_past_its_lifetime(db: TestDatabase) {
     for _ in 0..3 {
         let stored = auth_store::tokens::find_refresh_grant(
             &mut app.pool.get().unwrap(),
-            &sha256_hex(&field(&tokens, "refresh_token")),
+            &auth_store::TokenHash::of(&field(&tokens, "refresh_token")),
         )
         .unwrap()
         .unwrap();

@@ -54,19 +54,17 @@ async fn the_database_keeps_only_hashes_of_tokens(db: TestDatabase) {
     let access = body["access_token"].as_str().unwrap();
     let refresh = body["refresh_token"].as_str().unwrap();
     let mut conn = app.pool.get().unwrap();
-    assert!(auth_store::tokens::find_access_by_hash(&mut conn, access)
-        .unwrap()
-        .is_none());
-    let stored = auth_store::tokens::find_access_by_hash(
+    let stored =
+        auth_store::tokens::find_access_by_hash(&mut conn, &auth_store::TokenHash::of(access))
+            .unwrap()
+            .unwrap();
+    assert_ne!(&stored.token_hash.as_bytes()[..], access.as_bytes());
+    assert!(auth_store::tokens::find_refresh_by_hash(
         &mut conn,
-        &oauth_core::secrets::sha256_hex(access),
+        &auth_store::TokenHash::of(refresh)
     )
     .unwrap()
-    .unwrap();
-    assert_ne!(stored.token_hash, access);
-    assert!(auth_store::tokens::find_refresh_by_hash(&mut conn, refresh)
-        .unwrap()
-        .is_none());
+    .is_some());
 }
 
 async fn a_user_may_log_in_with_their_email_in_any_case(db: TestDatabase) {

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::models::AuthorizationCode;
 use crate::schema::authorization_codes;
+use crate::TokenHash;
 use store::{on_concrete_connection, DbConnection, StoreResult};
 
 pub fn insert(conn: &mut DbConnection, code: &AuthorizationCode) -> StoreResult<()> {
@@ -24,7 +25,7 @@ pub enum Claim {
     Unknown,
 }
 
-pub fn claim(conn: &mut DbConnection, code_hash: &str, now: i64) -> StoreResult<Claim> {
+pub fn claim(conn: &mut DbConnection, code_hash: &TokenHash, now: i64) -> StoreResult<Claim> {
     let claimed = on_concrete_connection!(conn, |c| diesel::update(
         authorization_codes::table
             .filter(authorization_codes::code_hash.eq(code_hash))
@@ -48,13 +49,13 @@ pub fn claim(conn: &mut DbConnection, code_hash: &str, now: i64) -> StoreResult<
 /// Records what the exchange of a claimed code issued.
 pub fn record_issued(
     conn: &mut DbConnection,
-    code_hash: &str,
-    access_token_id: i64,
+    code_hash: &TokenHash,
+    access_token_hash: &TokenHash,
     family_id: Option<&str>,
 ) -> StoreResult<()> {
     diesel::update(authorization_codes::table.find(code_hash))
         .set((
-            authorization_codes::access_token_id.eq(Some(access_token_id)),
+            authorization_codes::access_token_hash.eq(Some(access_token_hash)),
             authorization_codes::family_id.eq(family_id),
         ))
         .execute(conn)?;

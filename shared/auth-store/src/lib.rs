@@ -12,4 +12,7 @@ pub mod login_failures;
 pub mod models;
 pub mod schema;
 pub mod signing_keys;
+pub mod token_hash;
 pub mod tokens;
+
+pub use token_hash::TokenHash;

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use oauth_core::scopes::ScopeSet;
 
 use crate::schema::*;
+use crate::TokenHash;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientType {
@@ -98,19 +99,19 @@ pub struct NewApplication {
     pub skip_consent: bool,
 }
 
+/// An access token, keyed by its hash: nothing else names it, so it needs no id of its own.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = access_tokens)]
+#[diesel(table_name = access_tokens, primary_key(token_hash))]
 pub struct AccessToken {
-    pub id: i64,
-    pub token_hash: String,
-    pub application_id: i32,
-    pub user_id: Option<i32>,
-    pub scope: String,
     pub issued_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    pub application_id: i32,
+    pub user_id: Option<i32>,
     /// The owner's credentials version when it was issued (0 without an owner).
     pub credentials_version: i32,
+    pub token_hash: TokenHash,
+    pub scope: String,
 }
 
 impl AccessToken {
@@ -124,28 +125,30 @@ impl AccessToken {
 // a None could become DEFAULT, so the statement is built and planned again each time).
 #[diesel(table_name = access_tokens, treat_none_as_default_value = false)]
 pub struct NewAccessToken {
-    pub token_hash: String,
-    pub application_id: i32,
-    pub user_id: Option<i32>,
-    pub scope: String,
     pub issued_at: i64,
     pub expires_at: i64,
+    pub application_id: i32,
+    pub user_id: Option<i32>,
     pub credentials_version: i32,
+    pub token_hash: TokenHash,
+    pub scope: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = refresh_tokens)]
 pub struct RefreshToken {
     pub id: i64,
-    pub token_hash: String,
-    pub access_token_id: Option<i64>,
-    pub application_id: i32,
-    pub user_id: i32,
-    pub family_id: String,
-    pub scope: String,
     pub issued_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    pub application_id: i32,
+    pub user_id: i32,
+    pub token_hash: TokenHash,
+    /// The access token issued with it. Not a foreign key: the access token may have been
+    /// cleaned up since, and then this names nothing.
+    pub access_token_hash: Option<TokenHash>,
+    pub family_id: String,
+    pub scope: String,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -153,14 +156,14 @@ pub struct RefreshToken {
 // a None could become DEFAULT, so the statement is built and planned again each time).
 #[diesel(table_name = refresh_tokens, treat_none_as_default_value = false)]
 pub struct NewRefreshToken {
-    pub token_hash: String,
-    pub access_token_id: Option<i64>,
-    pub application_id: i32,
-    pub user_id: i32,
-    pub family_id: String,
-    pub scope: String,
     pub issued_at: i64,
     pub expires_at: i64,
+    pub application_id: i32,
+    pub user_id: i32,
+    pub token_hash: TokenHash,
+    pub access_token_hash: Option<TokenHash>,
+    pub family_id: String,
+    pub scope: String,
 }
 
 /// One grant's refresh tokens: what rotation and revocation serialize on, which of them may be
@@ -178,7 +181,7 @@ pub struct TokenFamily {
     /// The hash of the one refresh token of the family that may be used; rotation moves it to
     /// the new token, so every other token of the family is a used one. Set when the family is
     /// stored with its first token.
-    pub current_hash: Option<String>,
+    pub current_hash: Option<TokenHash>,
     pub created_at: i64,
     /// Absolute: rotation never extends it.
     pub expires_at: i64,
@@ -203,7 +206,7 @@ pub struct BrowserSession {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
 #[diesel(table_name = authorization_codes, primary_key(code_hash), treat_none_as_default_value = false)]
 pub struct AuthorizationCode {
-    pub code_hash: String,
+    pub code_hash: TokenHash,
     pub application_id: i32,
     pub user_id: i32,
     pub credentials_version: i32,
@@ -218,7 +221,7 @@ pub struct AuthorizationCode {
     pub expires_at: i64,
     pub used_at: Option<i64>,
     /// What the exchange issued, revoked if the code is presented again.
-    pub access_token_id: Option<i64>,
+    pub access_token_hash: Option<TokenHash>,
     pub family_id: Option<String>,
 }
 

@@ -34,16 +34,15 @@ diesel::table! {
 }
 
 diesel::table! {
-    access_tokens (id) {
-        id -> BigInt,
-        token_hash -> Text,
-        application_id -> Integer,
-        user_id -> Nullable<Integer>,
-        scope -> Text,
+    access_tokens (token_hash) {
         issued_at -> BigInt,
         expires_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
+        application_id -> Integer,
+        user_id -> Nullable<Integer>,
         credentials_version -> Integer,
+        token_hash -> Binary,
+        scope -> Text,
     }
 }
 
@@ -53,7 +52,7 @@ diesel::table! {
         application_id -> Integer,
         user_id -> Integer,
         credentials_version -> Integer,
-        current_hash -> Nullable<Text>,
+        current_hash -> Nullable<Binary>,
         created_at -> BigInt,
         expires_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
@@ -63,15 +62,15 @@ diesel::table! {
 diesel::table! {
     refresh_tokens (id) {
         id -> BigInt,
-        token_hash -> Text,
-        access_token_id -> Nullable<BigInt>,
-        application_id -> Integer,
-        user_id -> Integer,
-        family_id -> Text,
-        scope -> Text,
         issued_at -> BigInt,
         expires_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
+        application_id -> Integer,
+        user_id -> Integer,
+        token_hash -> Binary,
+        access_token_hash -> Nullable<Binary>,
+        family_id -> Text,
+        scope -> Text,
     }
 }
 
@@ -96,7 +95,7 @@ diesel::table! {
 
 diesel::table! {
     authorization_codes (code_hash) {
-        code_hash -> Text,
+        code_hash -> Binary,
         application_id -> Integer,
         user_id -> Integer,
         credentials_version -> Integer,
@@ -108,7 +107,7 @@ diesel::table! {
         issued_at -> BigInt,
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
-        access_token_id -> Nullable<BigInt>,
+        access_token_hash -> Nullable<Binary>,
         family_id -> Nullable<Text>,
     }
 }

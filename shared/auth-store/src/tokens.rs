@@ -3,10 +3,11 @@
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+use diesel::sql_types::{BigInt, Binary, Integer, Nullable, Text};
 
 use crate::models::{AccessToken, NewAccessToken, NewRefreshToken, RefreshToken, TokenFamily};
 use crate::schema::{access_tokens, applications, refresh_tokens, token_families, users};
+use crate::TokenHash;
 use store::{on_concrete_connection, DbConnection, StoreResult};
 
 pub fn insert_access(conn: &mut DbConnection, new: &NewAccessToken) -> StoreResult<AccessToken> {
@@ -29,7 +30,7 @@ pub fn insert_refresh(conn: &mut DbConnection, new: &NewRefreshToken) -> StoreRe
 
 pub fn find_access_by_hash(
     conn: &mut DbConnection,
-    hash: &str,
+    hash: &TokenHash,
 ) -> StoreResult<Option<AccessToken>> {
     Ok(access_tokens::table
         .filter(access_tokens::token_hash.eq(hash))
@@ -40,7 +41,7 @@ pub fn find_access_by_hash(
 
 pub fn find_refresh_by_hash(
     conn: &mut DbConnection,
-    hash: &str,
+    hash: &TokenHash,
 ) -> StoreResult<Option<RefreshToken>> {
     Ok(refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(hash))
@@ -62,7 +63,7 @@ pub struct ActiveAccess {
 /// in one query.
 pub fn find_active_access(
     conn: &mut DbConnection,
-    hash: &str,
+    hash: &TokenHash,
     now: i64,
 ) -> StoreResult<Option<ActiveAccess>> {
     let row = on_concrete_connection!(conn, |c| access_tokens::table
@@ -123,8 +124,7 @@ pub struct RefreshGrant {
 impl RefreshGrant {
     /// The presented token is the family's current one: neither used nor revoked.
     pub fn is_current(&self) -> bool {
-        self.token.revoked_at.is_none()
-            && self.family.current_hash.as_deref() == Some(self.token.token_hash.as_str())
+        self.token.revoked_at.is_none() && self.family.current_hash == Some(self.token.token_hash)
     }
 
     /// The owner still stands behind the grant: active, and no credential change since it began.
@@ -136,7 +136,7 @@ impl RefreshGrant {
 /// The refresh token with this hash, its family and its owner's state, in one query.
 pub fn find_refresh_grant(
     conn: &mut DbConnection,
-    hash: &str,
+    hash: &TokenHash,
 ) -> StoreResult<Option<RefreshGrant>> {
     let row = on_concrete_connection!(conn, |c| refresh_tokens::table
         .inner_join(token_families::table)
@@ -200,8 +200,8 @@ pub fn rotate_refresh(
         )? {
             return Ok(false);
         }
-        if let Some(id) = old.access_token_id {
-            revoke_access(conn, id, at)?;
+        if let Some(hash) = &old.access_token_hash {
+            revoke_access(conn, hash, at)?;
         }
         insert_linked(conn, access, Some(refresh))?;
         Ok(true)
@@ -275,15 +275,14 @@ pub fn rotate_refresh_batch(
 
 /// Stores the tokens of a new grant: the access token and, when a refresh token is issued, its
 /// family and the refresh token, linked to the access token.
-/// Stores a new grant's tokens; the access token's id.
 pub fn insert_grant(
     conn: &mut DbConnection,
     access: &NewAccessToken,
     refresh: Option<(&TokenFamily, &NewRefreshToken)>,
-) -> StoreResult<i64> {
+) -> StoreResult<()> {
     if let Some((family, first)) = refresh {
         let family = TokenFamily {
-            current_hash: Some(first.token_hash.clone()),
+            current_hash: Some(first.token_hash),
             ..family.clone()
         };
         diesel::insert_into(token_families::table)
@@ -293,24 +292,25 @@ pub fn insert_grant(
     insert_linked(conn, access, refresh.map(|(_, r)| r))
 }
 
-/// Stores an access token, and the refresh token issued with it linked to it; the access
-/// token's id.
+/// Stores an access token, and the refresh token issued with it linked to it.
 fn insert_linked(
     conn: &mut DbConnection,
     access: &NewAccessToken,
     refresh: Option<&NewRefreshToken>,
-) -> StoreResult<i64> {
-    let stored = insert_access(conn, access)?;
+) -> StoreResult<()> {
+    on_concrete_connection!(conn, |c| diesel::insert_into(access_tokens::table)
+        .values(access)
+        .execute(c))?;
     if let Some(refresh) = refresh {
-        insert_refresh(
-            conn,
-            &NewRefreshToken {
-                access_token_id: Some(stored.id),
-                ..refresh.clone()
-            },
-        )?;
+        let refresh = NewRefreshToken {
+            access_token_hash: Some(access.token_hash),
+            ..refresh.clone()
+        };
+        on_concrete_connection!(conn, |c| diesel::insert_into(refresh_tokens::table)
+            .values(&refresh)
+            .execute(c))?;
     }
-    Ok(stored.id)
+    Ok(())
 }
 
 /// Moves the family's current token from `from` to `to`, if `from` is still current and the
@@ -319,8 +319,8 @@ fn insert_linked(
 pub fn claim_family(
     conn: &mut DbConnection,
     family_id: &str,
-    from: &str,
-    to: &str,
+    from: &TokenHash,
+    to: &TokenHash,
     now: i64,
 ) -> StoreResult<bool> {
     let claimed = diesel::update(
@@ -356,11 +356,11 @@ impl QueryFragment<Pg> for RotateRefresh<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         let (old, access, refresh) = (self.old, self.access, self.refresh);
         out.push_sql("WITH claimed AS (UPDATE token_families SET current_hash = ");
-        out.push_bind_param::<Text, _>(&refresh.token_hash)?;
+        out.push_bind_param::<Binary, _>(&refresh.token_hash)?;
         out.push_sql(" WHERE id = ");
         out.push_bind_param::<Text, _>(&old.family_id)?;
         out.push_sql(" AND current_hash = ");
-        out.push_bind_param::<Text, _>(&old.token_hash)?;
+        out.push_bind_param::<Binary, _>(&old.token_hash)?;
         out.push_sql(" AND revoked_at IS NULL AND expires_at > ");
         out.push_bind_param::<BigInt, _>(&self.at)?;
         out.push_sql(
@@ -368,15 +368,15 @@ impl QueryFragment<Pg> for RotateRefresh<'_> {
              revoked AS (UPDATE access_tokens SET revoked_at = ",
         );
         out.push_bind_param::<BigInt, _>(&self.at)?;
-        out.push_sql(" WHERE id = ");
-        out.push_bind_param::<Nullable<BigInt>, _>(&old.access_token_id)?;
+        out.push_sql(" WHERE token_hash = ");
+        out.push_bind_param::<Nullable<Binary>, _>(&old.access_token_hash)?;
         out.push_sql(
             " AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM claimed)), \
              access AS (INSERT INTO access_tokens \
              (token_hash, application_id, user_id, scope, issued_at, expires_at, \
              credentials_version) SELECT ",
         );
-        out.push_bind_param::<Text, _>(&access.token_hash)?;
+        out.push_bind_param::<Binary, _>(&access.token_hash)?;
         out.push_sql(", ");
         out.push_bind_param::<Integer, _>(&access.application_id)?;
         out.push_sql(", ");
@@ -390,12 +390,14 @@ impl QueryFragment<Pg> for RotateRefresh<'_> {
         out.push_sql(", ");
         out.push_bind_param::<Integer, _>(&access.credentials_version)?;
         out.push_sql(
-            " FROM claimed RETURNING id) \
-             INSERT INTO refresh_tokens (token_hash, access_token_id, application_id, user_id, \
+            " FROM claimed) \
+             INSERT INTO refresh_tokens (token_hash, access_token_hash, application_id, user_id, \
              family_id, scope, issued_at, expires_at) SELECT ",
         );
-        out.push_bind_param::<Text, _>(&refresh.token_hash)?;
-        out.push_sql(", access.id, ");
+        out.push_bind_param::<Binary, _>(&refresh.token_hash)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Binary, _>(&access.token_hash)?;
+        out.push_sql(", ");
         out.push_bind_param::<Integer, _>(&refresh.application_id)?;
         out.push_sql(", ");
         out.push_bind_param::<Integer, _>(&refresh.user_id)?;
@@ -407,17 +409,17 @@ impl QueryFragment<Pg> for RotateRefresh<'_> {
         out.push_bind_param::<BigInt, _>(&refresh.issued_at)?;
         out.push_sql(", ");
         out.push_bind_param::<BigInt, _>(&refresh.expires_at)?;
-        out.push_sql(" FROM access");
+        out.push_sql(" FROM claimed");
         Ok(())
     }
 }
 
 impl<Conn> RunQueryDsl<Conn> for RotateRefresh<'_> {}
 
-pub fn revoke_access(conn: &mut DbConnection, id: i64, now: i64) -> StoreResult<()> {
+pub fn revoke_access(conn: &mut DbConnection, hash: &TokenHash, now: i64) -> StoreResult<()> {
     diesel::update(
         access_tokens::table
-            .filter(access_tokens::id.eq(id))
+            .filter(access_tokens::token_hash.eq(hash))
             .filter(access_tokens::revoked_at.is_null()),
     )
     .set(access_tokens::revoked_at.eq(Some(now)))
@@ -443,11 +445,11 @@ pub fn revoke_family(conn: &mut DbConnection, family_id: &str, now: i64) -> Stor
             == 1;
         let family_access = refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))
-            .filter(refresh_tokens::access_token_id.is_not_null())
-            .select(refresh_tokens::access_token_id.assume_not_null());
+            .filter(refresh_tokens::access_token_hash.is_not_null())
+            .select(refresh_tokens::access_token_hash.assume_not_null());
         diesel::update(
             access_tokens::table
-                .filter(access_tokens::id.eq_any(family_access))
+                .filter(access_tokens::token_hash.eq_any(family_access))
                 .filter(access_tokens::revoked_at.is_null()),
         )
         .set(access_tokens::revoked_at.eq(Some(now)))
@@ -472,8 +474,8 @@ pub struct Cleared {
 /// Deletes access tokens that expired or were revoked at or before `cutoff`, and the families
 /// (with all their refresh tokens) that were revoked or reached their lifetime by then. A used
 /// refresh token stays as long as its family does: replayed, it still revokes the family. A
-/// refresh token still in use keeps working after its old access token is deleted (the link is
-/// set to NULL).
+/// refresh token still in use keeps working after its old access token is deleted (its link then
+/// names nothing: no access token is ever issued with the same hash again).
 pub fn delete_dead(conn: &mut DbConnection, cutoff: i64) -> StoreResult<Cleared> {
     conn.transaction(|conn| -> StoreResult<Cleared> {
         let dead_families = token_families::table

@@ -1,7 +1,7 @@
 //! The auth server's queries, run against a fresh database on each backend.
 
 use auth_store::models::*;
-use auth_store::{applications, login_failures, tokens};
+use auth_store::{applications, login_failures, tokens, TokenHash};
 use chrono::NaiveDate;
 use diesel::{ExpressionMethods, NullableExpressionMethods, QueryDsl, RunQueryDsl};
 use store::models::*;
@@ -27,9 +27,14 @@ fn new_app(owner_id: i32, client_id: &str) -> NewApplication {
     }
 }
 
-fn access(app: &Application, user: Option<i32>, hash: &str, expires_at: i64) -> NewAccessToken {
+/// The stored hash of the token `token`.
+fn h(token: &str) -> TokenHash {
+    TokenHash::of(token)
+}
+
+fn access(app: &Application, user: Option<i32>, token: &str, expires_at: i64) -> NewAccessToken {
     NewAccessToken {
-        token_hash: hash.into(),
+        token_hash: h(token),
         application_id: app.id,
         user_id: user,
         scope: "read".into(),
@@ -55,7 +60,7 @@ fn family(conn: &mut DbConnection, app: &Application, user: i32, id: &str, expir
                 expires_at,
                 revoked_at: None,
             },
-            &refresh(app, user, 0, &format!("first-{id}"), id),
+            &refresh(app, user, None, &format!("first-{id}"), id),
         )),
     )
     .unwrap();
@@ -64,13 +69,13 @@ fn family(conn: &mut DbConnection, app: &Application, user: i32, id: &str, expir
 fn refresh(
     app: &Application,
     user: i32,
-    access_id: i64,
-    hash: &str,
+    access: Option<TokenHash>,
+    token: &str,
     family: &str,
 ) -> NewRefreshToken {
     NewRefreshToken {
-        token_hash: hash.into(),
-        access_token_id: Some(access_id),
+        token_hash: h(token),
+        access_token_hash: access,
         application_id: app.id,
         user_id: user,
         family_id: family.into(),
@@ -87,36 +92,40 @@ async fn a_family_is_claimed_once_and_revokes_together(db: TestDatabase) {
     let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
     family(&mut conn, &app, user.id, "fam", 1000);
     let a2 = tokens::insert_access(&mut conn, &access(&app, Some(user.id), "a2", 1000)).unwrap();
-    tokens::insert_refresh(&mut conn, &refresh(&app, user.id, a2.id, "r2", "fam")).unwrap();
+    tokens::insert_refresh(
+        &mut conn,
+        &refresh(&app, user.id, Some(a2.token_hash), "r2", "fam"),
+    )
+    .unwrap();
 
     // The first token is current: one claim moves the family on to r2, and only one.
-    assert!(tokens::claim_family(&mut conn, "fam", "first-fam", "r2", 10).unwrap());
-    assert!(!tokens::claim_family(&mut conn, "fam", "first-fam", "r3", 11).unwrap());
-    let used = tokens::find_refresh_grant(&mut conn, "first-fam")
+    assert!(tokens::claim_family(&mut conn, "fam", &h("first-fam"), &h("r2"), 10).unwrap());
+    assert!(!tokens::claim_family(&mut conn, "fam", &h("first-fam"), &h("r3"), 11).unwrap());
+    let used = tokens::find_refresh_grant(&mut conn, &h("first-fam"))
         .unwrap()
         .unwrap();
     assert!(!used.is_current());
-    assert!(tokens::find_refresh_grant(&mut conn, "r2")
+    assert!(tokens::find_refresh_grant(&mut conn, &h("r2"))
         .unwrap()
         .unwrap()
         .is_current());
 
-    assert!(tokens::find_active_access(&mut conn, "a2", 10)
+    assert!(tokens::find_active_access(&mut conn, &h("a2"), 10)
         .unwrap()
         .is_some());
     assert!(tokens::revoke_family(&mut conn, "fam", 12).unwrap());
     for gone in ["grant-fam", "a2"] {
-        assert!(tokens::find_active_access(&mut conn, gone, 12)
+        assert!(tokens::find_active_access(&mut conn, &h(gone), 12)
             .unwrap()
             .is_none());
     }
-    let r2 = tokens::find_refresh_grant(&mut conn, "r2")
+    let r2 = tokens::find_refresh_grant(&mut conn, &h("r2"))
         .unwrap()
         .unwrap();
     assert_eq!(r2.token.revoked_at, Some(12));
     assert!(!r2.is_current());
     // A revoked family cannot be claimed.
-    assert!(!tokens::claim_family(&mut conn, "fam", "r2", "r4", 13).unwrap());
+    assert!(!tokens::claim_family(&mut conn, "fam", &h("r2"), &h("r4"), 13).unwrap());
 }
 
 async fn a_rotation_links_the_new_pair_and_happens_once(db: TestDatabase) {
@@ -125,46 +134,44 @@ async fn a_rotation_links_the_new_pair_and_happens_once(db: TestDatabase) {
     let user = users::create(&mut conn, &new_user("wed", "")).unwrap();
     let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
     family(&mut conn, &app, user.id, "fam", 1000);
-    let r1 = tokens::find_refresh_by_hash(&mut conn, "first-fam")
+    let r1 = tokens::find_refresh_by_hash(&mut conn, &h("first-fam"))
         .unwrap()
         .unwrap();
-    let mut next_refresh = refresh(&app, user.id, 0, "r2", "fam");
-    next_refresh.access_token_id = None;
+    let next_refresh = refresh(&app, user.id, None, "r2", "fam");
     let next_access = access(&app, Some(user.id), "a2", 2000);
 
     assert!(tokens::rotate_refresh(&mut conn, &r1, 20, &next_access, &next_refresh).unwrap());
 
-    let old = tokens::find_refresh_grant(&mut conn, "first-fam")
+    let old = tokens::find_refresh_grant(&mut conn, &h("first-fam"))
         .unwrap()
         .unwrap();
     assert!(!old.is_current());
     assert!(old.owner_current());
     assert_eq!(
-        tokens::find_access_by_hash(&mut conn, "grant-fam")
+        tokens::find_access_by_hash(&mut conn, &h("grant-fam"))
             .unwrap()
             .unwrap()
             .revoked_at,
         Some(20)
     );
-    let a2 = tokens::find_active_access(&mut conn, "a2", 20)
+    let a2 = tokens::find_active_access(&mut conn, &h("a2"), 20)
         .unwrap()
         .expect("the new access token is live");
     assert_eq!(a2.token.expires_at, 2000);
     assert_eq!(a2.user, Some((user.id, "wed".into())));
-    let r2 = tokens::find_refresh_by_hash(&mut conn, "r2")
+    let r2 = tokens::find_refresh_by_hash(&mut conn, &h("r2"))
         .unwrap()
         .unwrap();
-    assert_eq!(r2.access_token_id, Some(a2.token.id));
+    assert_eq!(r2.access_token_hash, Some(a2.token.token_hash));
     assert_eq!((r2.family_id.as_str(), r2.revoked_at), ("fam", None));
 
     // The old token is used up: a second rotation writes nothing.
     let before = test_support::row_counts(&pool);
-    let mut again = refresh(&app, user.id, 0, "r3", "fam");
-    again.access_token_id = None;
+    let again = refresh(&app, user.id, None, "r3", "fam");
     let again_access = access(&app, Some(user.id), "a3", 2000);
     assert!(!tokens::rotate_refresh(&mut conn, &r1, 21, &again_access, &again).unwrap());
     assert_eq!(test_support::row_counts(&pool), before);
-    assert!(tokens::find_access_by_hash(&mut conn, "a3")
+    assert!(tokens::find_access_by_hash(&mut conn, &h("a3"))
         .unwrap()
         .is_none());
 }
@@ -205,7 +212,7 @@ async fn a_batch_of_access_tokens_is_stored_and_a_bad_row_fails_alone(db: TestDa
         ("m1", false),
         ("m2", true),
     ] {
-        let found = tokens::find_active_access(&mut conn, hash, 1000).unwrap();
+        let found = tokens::find_active_access(&mut conn, &h(hash), 1000).unwrap();
         assert_eq!(found.is_some(), stored, "{hash}");
     }
 }
@@ -220,10 +227,9 @@ async fn a_batch_of_rotations_has_one_winner_per_token(db: TestDatabase) {
     family(&mut conn, &app, user.id, "fam-b", 1000);
     family(&mut conn, &app, user.id, "fam-a", 1000);
     let rotation = |old: &str, family: &str, new: &str| {
-        let mut next = refresh(&app, user.id, 0, &format!("r-{new}"), family);
-        next.access_token_id = None;
+        let next = refresh(&app, user.id, None, &format!("r-{new}"), family);
         tokens::Rotation {
-            old: tokens::find_refresh_by_hash(&mut pool.get().unwrap(), old)
+            old: tokens::find_refresh_by_hash(&mut pool.get().unwrap(), &h(old))
                 .unwrap()
                 .unwrap(),
             at: 20,
@@ -247,9 +253,9 @@ async fn a_batch_of_rotations_has_one_winner_per_token(db: TestDatabase) {
     );
     let (winner, loser) = if won[0] { ("x", "y") } else { ("y", "x") };
     for (new, stored) in [(winner, true), (loser, false), ("z", true)] {
-        let access = tokens::find_active_access(&mut conn, &format!("a-{new}"), 20).unwrap();
+        let access = tokens::find_active_access(&mut conn, &h(&format!("a-{new}")), 20).unwrap();
         assert_eq!(access.is_some(), stored, "a-{new}");
-        let refresh = tokens::find_refresh_grant(&mut conn, &format!("r-{new}")).unwrap();
+        let refresh = tokens::find_refresh_grant(&mut conn, &h(&format!("r-{new}"))).unwrap();
         assert_eq!(refresh.is_some_and(|r| r.is_current()), stored, "r-{new}");
     }
 }
@@ -285,7 +291,7 @@ async fn concurrent_writes_through_the_batcher_are_each_answered(db: TestDatabas
     for (i, write) in writes.into_iter().enumerate() {
         let result = write.await.unwrap();
         assert_eq!(result.is_ok(), i % 10 != 3, "write {i}: {result:?}");
-        let stored = tokens::find_active_access(&mut conn, &format!("c{i}"), 1000).unwrap();
+        let stored = tokens::find_active_access(&mut conn, &h(&format!("c{i}")), 1000).unwrap();
         assert_eq!(stored.is_some(), i % 10 != 3, "row {i}");
     }
 }
@@ -298,12 +304,12 @@ async fn a_deactivated_owner_shows_on_the_refresh_token(db: TestDatabase) {
     let user = users::create(&mut conn, &gone).unwrap();
     let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
     family(&mut conn, &app, user.id, "fam", 1000);
-    let grant = tokens::find_refresh_grant(&mut conn, "first-fam")
+    let grant = tokens::find_refresh_grant(&mut conn, &h("first-fam"))
         .unwrap()
         .unwrap();
     assert!(!grant.owner_active);
     assert!(!grant.owner_current());
-    assert!(tokens::find_refresh_grant(&mut conn, "nope")
+    assert!(tokens::find_refresh_grant(&mut conn, &h("nope"))
         .unwrap()
         .is_none());
 }
@@ -316,19 +322,19 @@ async fn introspection_lookup_sees_expiry_owner_and_client(db: TestDatabase) {
     tokens::insert_access(&mut conn, &access(&app, Some(user.id), "live", 100)).unwrap();
     tokens::insert_access(&mut conn, &access(&app, None, "machine", 100)).unwrap();
 
-    let live = tokens::find_active_access(&mut conn, "live", 50)
+    let live = tokens::find_active_access(&mut conn, &h("live"), 50)
         .unwrap()
         .unwrap();
     assert_eq!(live.client_id, "client-1");
     assert_eq!(live.user, Some((user.id, "tue".to_string())));
     assert_eq!(
-        tokens::find_active_access(&mut conn, "machine", 50)
+        tokens::find_active_access(&mut conn, &h("machine"), 50)
             .unwrap()
             .unwrap()
             .user,
         None
     );
-    assert!(tokens::find_active_access(&mut conn, "live", 100)
+    assert!(tokens::find_active_access(&mut conn, &h("live"), 100)
         .unwrap()
         .is_none());
 
@@ -336,7 +342,7 @@ async fn introspection_lookup_sees_expiry_owner_and_client(db: TestDatabase) {
         .set(schema::users::is_active.eq(false))
         .execute(&mut conn)
         .unwrap();
-    assert!(tokens::find_active_access(&mut conn, "live", 50)
+    assert!(tokens::find_active_access(&mut conn, &h("live"), 50)
         .unwrap()
         .is_none());
 }
@@ -348,7 +354,11 @@ async fn dead_tokens_are_deleted_and_live_refresh_tokens_survive(db: TestDatabas
     let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
     family(&mut conn, &app, user.id, "f", 500);
     let old = tokens::insert_access(&mut conn, &access(&app, Some(user.id), "old", 10)).unwrap();
-    tokens::insert_refresh(&mut conn, &refresh(&app, user.id, old.id, "r-live", "f")).unwrap();
+    tokens::insert_refresh(
+        &mut conn,
+        &refresh(&app, user.id, Some(old.token_hash), "r-live", "f"),
+    )
+    .unwrap();
     tokens::insert_access(&mut conn, &access(&app, Some(user.id), "fresh", 500)).unwrap();
 
     let cleared = tokens::delete_dead(&mut conn, 20).unwrap();
@@ -359,11 +369,15 @@ async fn dead_tokens_are_deleted_and_live_refresh_tokens_survive(db: TestDatabas
             refresh_tokens: 0
         }
     );
-    let r = tokens::find_refresh_by_hash(&mut conn, "r-live")
+    let r = tokens::find_refresh_by_hash(&mut conn, &h("r-live"))
         .unwrap()
         .unwrap();
-    assert_eq!(r.access_token_id, None);
-    assert!(tokens::find_access_by_hash(&mut conn, "fresh")
+    // Its link names the deleted access token, which nothing can bring back.
+    assert_eq!(r.access_token_hash, Some(h("old")));
+    assert!(tokens::find_access_by_hash(&mut conn, &h("old"))
+        .unwrap()
+        .is_none());
+    assert!(tokens::find_access_by_hash(&mut conn, &h("fresh"))
         .unwrap()
         .is_some());
 }
@@ -378,22 +392,24 @@ async fn used_refresh_tokens_stay_as_long_as_their_family(db: TestDatabase) {
     family(&mut conn, &app, user.id, "long", 10_000);
     family(&mut conn, &app, user.id, "ended", 10_000);
     family(&mut conn, &app, user.id, "short", 100);
-    let used = tokens::find_refresh_by_hash(&mut conn, "first-long")
+    let used = tokens::find_refresh_by_hash(&mut conn, &h("first-long"))
         .unwrap()
         .unwrap();
-    assert!(tokens::claim_family(&mut conn, "long", &used.token_hash, "next-long", 10).unwrap());
+    assert!(
+        tokens::claim_family(&mut conn, "long", &used.token_hash, &h("next-long"), 10).unwrap()
+    );
     assert!(tokens::revoke_family(&mut conn, "ended", 10).unwrap());
     assert!(!tokens::revoke_family(&mut conn, "ended", 11).unwrap());
 
     // Long past any retention of the used token: it is still there to be recognised.
     let cleared = tokens::delete_dead(&mut conn, 5_000).unwrap();
     assert_eq!(cleared.refresh_tokens, 2, "the ended and the short family");
-    let kept = tokens::find_refresh_grant(&mut conn, "first-long")
+    let kept = tokens::find_refresh_grant(&mut conn, &h("first-long"))
         .unwrap()
         .expect("a used token of a live family is kept");
     assert!(!kept.is_current());
     for gone in ["first-ended", "first-short"] {
-        assert!(tokens::find_refresh_grant(&mut conn, gone)
+        assert!(tokens::find_refresh_grant(&mut conn, &h(gone))
             .unwrap()
             .is_none());
     }
@@ -406,12 +422,11 @@ async fn a_family_past_its_lifetime_cannot_rotate(db: TestDatabase) {
     let user = users::create(&mut conn, &new_user("tue", "")).unwrap();
     let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
     family(&mut conn, &app, user.id, "f", 100);
-    let live = tokens::find_refresh_by_hash(&mut conn, "first-f")
+    let live = tokens::find_refresh_by_hash(&mut conn, &h("first-f"))
         .unwrap()
         .unwrap();
     let before = test_support::row_counts(&pool);
-    let mut next = refresh(&app, user.id, 0, "next", "f");
-    next.access_token_id = None;
+    let next = refresh(&app, user.id, None, "next", "f");
     let next_access = access(&app, Some(user.id), "next-a", 2000);
     assert!(!tokens::rotate_refresh(&mut conn, &live, 100, &next_access, &next).unwrap());
     assert_eq!(test_support::row_counts(&pool), before);
@@ -439,10 +454,10 @@ async fn a_credential_change_ends_access_tokens_issued_before_it(db: TestDatabas
     let mut after = access(&app, Some(user.id), "after", 100);
     after.credentials_version = changed.credentials_version;
     tokens::insert_access(&mut conn, &after).unwrap();
-    assert!(tokens::find_active_access(&mut conn, "before", 50)
+    assert!(tokens::find_active_access(&mut conn, &h("before"), 50)
         .unwrap()
         .is_none());
-    assert!(tokens::find_active_access(&mut conn, "after", 50)
+    assert!(tokens::find_active_access(&mut conn, &h("after"), 50)
         .unwrap()
         .is_some());
 
@@ -462,7 +477,7 @@ async fn a_credential_change_ends_access_tokens_issued_before_it(db: TestDatabas
     users::set_active(&mut conn, "tue", false).unwrap().unwrap();
     let back = users::set_active(&mut conn, "tue", true).unwrap().unwrap();
     assert_eq!(back.credentials_version, changed.credentials_version + 1);
-    assert!(tokens::find_active_access(&mut conn, "after", 50)
+    assert!(tokens::find_active_access(&mut conn, &h("after"), 50)
         .unwrap()
         .is_none());
 }
@@ -484,13 +499,13 @@ async fn revocation_is_atomic_against_rotation(db: TestDatabase) {
             let (pool, app, fam) = (pool.clone(), app.clone(), fam.clone());
             std::thread::spawn(move || {
                 let mut conn = pool.get().unwrap();
-                let mut current = tokens::find_refresh_by_hash(&mut conn, &format!("first-{fam}"))
-                    .unwrap()
-                    .unwrap();
+                let mut current =
+                    tokens::find_refresh_by_hash(&mut conn, &h(&format!("first-{fam}")))
+                        .unwrap()
+                        .unwrap();
                 for step in 0..50 {
                     let hash = format!("{fam}-r{step}");
-                    let mut next = refresh(&app, user.id, 0, &hash, &fam);
-                    next.access_token_id = None;
+                    let next = refresh(&app, user.id, None, &hash, &fam);
                     let next_access = access(&app, Some(user.id), &format!("{fam}-a{step}"), 2000);
                     let rotated =
                         tokens::rotate_refresh(&mut conn, &current, 10, &next_access, &next)
@@ -498,7 +513,7 @@ async fn revocation_is_atomic_against_rotation(db: TestDatabase) {
                     if !rotated {
                         return;
                     }
-                    current = tokens::find_refresh_by_hash(&mut conn, &hash)
+                    current = tokens::find_refresh_by_hash(&mut conn, &h(&hash))
                         .unwrap()
                         .unwrap();
                 }
@@ -526,9 +541,9 @@ async fn revocation_is_atomic_against_rotation(db: TestDatabase) {
             .unwrap();
         let family_access = auth_store::schema::refresh_tokens::table
             .filter(auth_store::schema::refresh_tokens::family_id.eq(&fam))
-            .select(auth_store::schema::refresh_tokens::access_token_id.assume_not_null());
+            .select(auth_store::schema::refresh_tokens::access_token_hash.assume_not_null());
         let live_access: i64 = auth_store::schema::access_tokens::table
-            .filter(auth_store::schema::access_tokens::id.eq_any(family_access))
+            .filter(auth_store::schema::access_tokens::token_hash.eq_any(family_access))
             .filter(auth_store::schema::access_tokens::revoked_at.is_null())
             .count()
             .get_result(&mut conn)
@@ -557,7 +572,7 @@ async fn deleting_a_user_cascades_to_applications_tokens_and_albums(db: TestData
     assert!(applications::find_by_client_id(&mut conn, "client-1")
         .unwrap()
         .is_none());
-    assert!(tokens::find_access_by_hash(&mut conn, "t")
+    assert!(tokens::find_access_by_hash(&mut conn, &h("t"))
         .unwrap()
         .is_none());
     assert!(music::find_album(&mut conn, album.id).unwrap().is_none());
