@@ -1,5 +1,7 @@
 //! Access and refresh tokens. Only SHA-256 hashes of tokens are stored or looked up.
 
+use std::time::Instant;
+
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
@@ -404,44 +406,116 @@ pub struct Cleared {
     pub refresh_tokens: usize,
 }
 
+/// Rows one clean-up statement deletes at most: each batch is its own short transaction, so the
+/// clean-up never holds locks for long (on SQLite, the database-wide write lock).
+pub const DELETE_BATCH_ROWS: usize = 5_000;
+
 /// Deletes access tokens that expired or were revoked at or before `cutoff`, and the families
 /// (with all their refresh tokens) that were revoked or reached their lifetime by then. A used
 /// refresh token stays as long as its family does: replayed, it still revokes the family. A
 /// refresh token still in use keeps working after its old access token is deleted (the link is
-/// set to NULL).
+/// set to NULL). Deletes in batches of [`DELETE_BATCH_ROWS`].
 pub fn delete_dead(conn: &mut DbConnection, cutoff: i64) -> StoreResult<Cleared> {
-    conn.transaction(|conn| -> StoreResult<Cleared> {
-        let dead_families = token_families::table
-            .filter(
-                token_families::expires_at
-                    .le(cutoff)
-                    .or(token_families::revoked_at.le(cutoff)),
-            )
-            .select(token_families::id);
-        // Deleted here rather than by the cascade, to count them.
-        let refresh_tokens = diesel::delete(
-            refresh_tokens::table.filter(refresh_tokens::family_id.eq_any(dead_families)),
-        )
-        .execute(conn)?;
-        diesel::delete(
-            token_families::table.filter(
-                token_families::expires_at
-                    .le(cutoff)
-                    .or(token_families::revoked_at.le(cutoff)),
-            ),
-        )
-        .execute(conn)?;
-        let access_tokens = diesel::delete(
-            access_tokens::table.filter(
-                access_tokens::expires_at
-                    .le(cutoff)
-                    .or(access_tokens::revoked_at.le(cutoff)),
-            ),
-        )
-        .execute(conn)?;
-        Ok(Cleared {
-            access_tokens,
-            refresh_tokens,
-        })
-    })
+    delete_dead_in_batches(conn, cutoff, DELETE_BATCH_ROWS)
+}
+
+/// [`delete_dead`], `batch` rows (access tokens) or families at a time, each batch its own
+/// transaction. Batches walk the primary key upwards, so each one starts where the last ended
+/// rather than scanning again past the live rows; a token that dies during the walk behind it is
+/// left for the next clean-up. On SQLite, whose writers poll for the lock, each batch is followed
+/// by a pause as long as the batch took, so that the service's writers get in between.
+pub fn delete_dead_in_batches(
+    conn: &mut DbConnection,
+    cutoff: i64,
+    batch: usize,
+) -> StoreResult<Cleared> {
+    let batch = batch.max(1);
+    let limit = i64::try_from(batch).unwrap_or(i64::MAX);
+    let sqlite = matches!(conn, DbConnection::Sqlite(_));
+    // The same statements on both backends; SQLite numbers its parameters ?1, not $1.
+    let dialect = |sql: &str| {
+        if sqlite {
+            sql.replace('$', "?")
+        } else {
+            sql.to_string()
+        }
+    };
+    let pace = |started: Instant| {
+        if sqlite {
+            std::thread::sleep(started.elapsed());
+        }
+    };
+    let mut cleared = Cleared::default();
+
+    let dead_families = "SELECT id FROM token_families WHERE id > $1 \
+         AND (expires_at <= $2 OR revoked_at <= $2) ORDER BY id LIMIT $3";
+    // Deleted here rather than by the cascade, to count them. The first statement writes, so on
+    // SQLite it takes the write lock before anything is read.
+    let delete_refresh = dialect(&format!(
+        "DELETE FROM refresh_tokens WHERE family_id IN ({dead_families})"
+    ));
+    let delete_families = dialect(&format!(
+        "DELETE FROM token_families WHERE id IN ({dead_families}) RETURNING id"
+    ));
+    let mut after = String::new();
+    loop {
+        let started = Instant::now();
+        let (refresh, families) = conn.transaction(|conn| -> StoreResult<_> {
+            let refresh = on_concrete_connection!(conn, |c| diesel::sql_query(&delete_refresh)
+                .bind::<Text, _>(&after)
+                .bind::<BigInt, _>(cutoff)
+                .bind::<BigInt, _>(limit)
+                .execute(c))?;
+            let families: Vec<DeletedFamily> =
+                on_concrete_connection!(conn, |c| diesel::sql_query(&delete_families)
+                    .bind::<Text, _>(&after)
+                    .bind::<BigInt, _>(cutoff)
+                    .bind::<BigInt, _>(limit)
+                    .load(c))?;
+            Ok((refresh, families))
+        })?;
+        cleared.refresh_tokens += refresh;
+        let done = families.len() < batch;
+        if let Some(last) = families.into_iter().map(|f| f.id).max() {
+            after = last;
+        }
+        if done {
+            break;
+        }
+        pace(started);
+    }
+
+    let delete_access = dialect(
+        "DELETE FROM access_tokens WHERE id IN (SELECT id FROM access_tokens WHERE id > $1 \
+         AND (expires_at <= $2 OR revoked_at <= $2) ORDER BY id LIMIT $3) RETURNING id",
+    );
+    let mut after = 0_i64;
+    loop {
+        let started = Instant::now();
+        let deleted: Vec<DeletedAccess> =
+            on_concrete_connection!(conn, |c| diesel::sql_query(&delete_access)
+                .bind::<BigInt, _>(after)
+                .bind::<BigInt, _>(cutoff)
+                .bind::<BigInt, _>(limit)
+                .load(c))?;
+        cleared.access_tokens += deleted.len();
+        if deleted.len() < batch {
+            break;
+        }
+        after = deleted.into_iter().map(|a| a.id).max().unwrap_or(after);
+        pace(started);
+    }
+    Ok(cleared)
+}
+
+#[derive(QueryableByName)]
+struct DeletedFamily {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+#[derive(QueryableByName)]
+struct DeletedAccess {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
 }
