@@ -4,6 +4,7 @@ mod authorization_code;
 mod authorize_hostile;
 mod browser;
 mod chromium;
+mod clean_up;
 mod cors;
 mod faults;
 mod helpers;

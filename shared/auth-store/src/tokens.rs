@@ -1,5 +1,7 @@
 //! Access and refresh tokens. Only SHA-256 hashes of tokens are stored or looked up.
 
+use std::time::Instant;
+
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
@@ -471,44 +473,135 @@ pub struct Cleared {
     pub refresh_tokens: usize,
 }
 
+/// Rows one clean-up statement deletes at most: each batch is its own short transaction, so the
+/// clean-up never holds locks for long (on SQLite, the database-wide write lock).
+pub const DELETE_BATCH_ROWS: usize = 5_000;
+
 /// Deletes access tokens that expired or were revoked at or before `cutoff`, and the families
 /// (with all their refresh tokens) that were revoked or reached their lifetime by then. A used
 /// refresh token stays as long as its family does: replayed, it still revokes the family. A
 /// refresh token still in use keeps working after its old access token is deleted (its link then
-/// names nothing: no access token is ever issued with the same hash again).
+/// names nothing: no access token is ever issued with the same hash again). Deletes in batches
+/// of [`DELETE_BATCH_ROWS`].
 pub fn delete_dead(conn: &mut DbConnection, cutoff: i64) -> StoreResult<Cleared> {
-    conn.transaction(|conn| -> StoreResult<Cleared> {
-        let dead_families = token_families::table
-            .filter(
-                token_families::expires_at
-                    .le(cutoff)
-                    .or(token_families::revoked_at.le(cutoff)),
-            )
-            .select(token_families::id);
-        // Deleted here rather than by the cascade, to count them.
-        let refresh_tokens = diesel::delete(
-            refresh_tokens::table.filter(refresh_tokens::family_id.eq_any(dead_families)),
+    delete_dead_in_batches(conn, cutoff, DELETE_BATCH_ROWS)
+}
+
+/// [`delete_dead`], `batch` rows (access tokens) or families at a time, each batch its own
+/// transaction. Families are walked by their key, access tokens by where they lie (pages on
+/// PostgreSQL, rowids on SQLite), so each batch starts where the last ended rather than scanning
+/// again past the live rows; a token that dies during the walk behind it is left for the next
+/// clean-up. On SQLite, whose writers poll for the lock, each batch is followed
+/// by a pause as long as the batch took, so that the service's writers get in between.
+pub fn delete_dead_in_batches(
+    conn: &mut DbConnection,
+    cutoff: i64,
+    batch: usize,
+) -> StoreResult<Cleared> {
+    let batch = batch.max(1);
+    let limit = i64::try_from(batch).unwrap_or(i64::MAX);
+    let sqlite = matches!(conn, DbConnection::Sqlite(_));
+    // The same statements on both backends; SQLite numbers its parameters ?1, not $1.
+    let dialect = |sql: &str| {
+        if sqlite {
+            sql.replace('$', "?")
+        } else {
+            sql.to_string()
+        }
+    };
+    let pace = |started: Instant| {
+        if sqlite {
+            std::thread::sleep(started.elapsed());
+        }
+    };
+    let mut cleared = Cleared::default();
+
+    let dead_families = "SELECT id FROM token_families WHERE id > $1 \
+         AND (expires_at <= $2 OR revoked_at <= $2) ORDER BY id LIMIT $3";
+    // Deleted here rather than by the cascade, to count them. The first statement writes, so on
+    // SQLite it takes the write lock before anything is read.
+    let delete_refresh = dialect(&format!(
+        "DELETE FROM refresh_tokens WHERE family_id IN ({dead_families})"
+    ));
+    let delete_families = dialect(&format!(
+        "DELETE FROM token_families WHERE id IN ({dead_families}) RETURNING id"
+    ));
+    let mut after = String::new();
+    loop {
+        let started = Instant::now();
+        let (refresh, families) = conn.transaction(|conn| -> StoreResult<_> {
+            let refresh = on_concrete_connection!(conn, |c| diesel::sql_query(&delete_refresh)
+                .bind::<Text, _>(&after)
+                .bind::<BigInt, _>(cutoff)
+                .bind::<BigInt, _>(limit)
+                .execute(c))?;
+            let families: Vec<DeletedFamily> =
+                on_concrete_connection!(conn, |c| diesel::sql_query(&delete_families)
+                    .bind::<Text, _>(&after)
+                    .bind::<BigInt, _>(cutoff)
+                    .bind::<BigInt, _>(limit)
+                    .load(c))?;
+            Ok((refresh, families))
+        })?;
+        cleared.refresh_tokens += refresh;
+        let done = families.len() < batch;
+        if let Some(last) = families.into_iter().map(|f| f.id).max() {
+            after = last;
+        }
+        if done {
+            break;
+        }
+        pace(started);
+    }
+
+    // Access tokens have no key to walk (they are found by their hash alone, to keep rows
+    // small): the walk is over where rows lie. PostgreSQL: ranges of heap pages by ctid (a TID
+    // range scan, PostgreSQL 14 and later), DELETE_PAGES at a time up to the table's size;
+    // SQLite: ranges of rowid. Each range is scanned once, whatever is dead or alive in it.
+    let dead = "(expires_at <= $3 OR revoked_at <= $3)";
+    let (delete_access, end) = if sqlite {
+        (
+            format!("DELETE FROM access_tokens WHERE rowid > ?1 AND rowid <= ?2 AND {dead}")
+                .replace('$', "?"),
+            "SELECT COALESCE(MAX(rowid), 0) AS n FROM access_tokens",
         )
-        .execute(conn)?;
-        diesel::delete(
-            token_families::table.filter(
-                token_families::expires_at
-                    .le(cutoff)
-                    .or(token_families::revoked_at.le(cutoff)),
+    } else {
+        (
+            format!(
+                "DELETE FROM access_tokens WHERE ctid >= format('(%s,0)', $1)::tid \
+                 AND ctid < format('(%s,0)', $2)::tid AND {dead}"
             ),
+            "SELECT (pg_relation_size('access_tokens') / current_setting('block_size')::bigint) \
+             AS n",
         )
-        .execute(conn)?;
-        let access_tokens = diesel::delete(
-            access_tokens::table.filter(
-                access_tokens::expires_at
-                    .le(cutoff)
-                    .or(access_tokens::revoked_at.le(cutoff)),
-            ),
-        )
-        .execute(conn)?;
-        Ok(Cleared {
-            access_tokens,
-            refresh_tokens,
-        })
-    })
+    };
+    // Pages hold about 70 access tokens each; rowids are one a row.
+    let step = if sqlite { limit } else { (limit / 70).max(1) };
+    let end = on_concrete_connection!(conn, |c| diesel::sql_query(end).get_result::<Count>(c))?.n;
+    let mut from = 0_i64;
+    while from <= end {
+        let started = Instant::now();
+        let to = from + step;
+        cleared.access_tokens +=
+            on_concrete_connection!(conn, |c| diesel::sql_query(&delete_access)
+                .bind::<BigInt, _>(from)
+                .bind::<BigInt, _>(to)
+                .bind::<BigInt, _>(cutoff)
+                .execute(c))?;
+        from = to;
+        pace(started);
+    }
+    Ok(cleared)
+}
+
+#[derive(QueryableByName)]
+struct DeletedFamily {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
 }

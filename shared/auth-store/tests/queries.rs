@@ -552,6 +552,60 @@ async fn revocation_is_atomic_against_rotation(db: TestDatabase) {
     }
 }
 
+/// Small batches: every batch but the last is full, the families' refresh tokens are counted
+/// with their family, and a token between two batches' ranges is neither missed nor counted twice.
+async fn clean_up_in_small_batches_deletes_and_counts_every_dead_row(db: TestDatabase) {
+    let pool = pool(&db);
+    let mut conn = pool.get().unwrap();
+    let user = users::create(&mut conn, &new_user("tue", "")).unwrap();
+    let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
+    for i in 0..7 {
+        // Dead families (100 is past the cutoff), each with its first and a second refresh token.
+        family(&mut conn, &app, user.id, &format!("dead-{i}"), 100);
+        let second = refresh(
+            &app,
+            user.id,
+            None,
+            &format!("second-{i}"),
+            &format!("dead-{i}"),
+        );
+        tokens::insert_refresh(&mut conn, &second).unwrap();
+    }
+    family(&mut conn, &app, user.id, "live", 10_000);
+    for i in 0..9 {
+        let expires_at = if i % 3 == 0 { 10_000 } else { 100 };
+        tokens::insert_access(
+            &mut conn,
+            &access(&app, None, &format!("a-{i}"), expires_at),
+        )
+        .unwrap();
+    }
+
+    let cleared = tokens::delete_dead_in_batches(&mut conn, 200, 2).unwrap();
+    // 6 of the 9 access tokens and the 7 grants' access tokens, issued with the dead families.
+    assert_eq!(
+        cleared,
+        tokens::Cleared {
+            access_tokens: 6 + 7,
+            refresh_tokens: 7 * 2
+        }
+    );
+    assert!(tokens::find_refresh_grant(&mut conn, &h("first-live"))
+        .unwrap()
+        .is_some());
+    for i in (0..9).step_by(3) {
+        assert!(
+            tokens::find_access_by_hash(&mut conn, &h(&format!("a-{i}")))
+                .unwrap()
+                .is_some()
+        );
+    }
+    assert_eq!(
+        tokens::delete_dead_in_batches(&mut conn, 200, 2).unwrap(),
+        tokens::Cleared::default()
+    );
+}
+
 async fn deleting_a_user_cascades_to_applications_tokens_and_albums(db: TestDatabase) {
     let pool = pool(&db);
     let mut conn = pool.get().unwrap();
@@ -606,6 +660,7 @@ test_support::on_both_backends!(
     introspection_lookup_sees_expiry_owner_and_client,
     dead_tokens_are_deleted_and_live_refresh_tokens_survive,
     used_refresh_tokens_stay_as_long_as_their_family,
+    clean_up_in_small_batches_deletes_and_counts_every_dead_row,
     a_family_past_its_lifetime_cannot_rotate,
     a_credential_change_ends_access_tokens_issued_before_it,
     revocation_is_atomic_against_rotation,

@@ -13,9 +13,16 @@
 //!                                        bcrypt verifications/s at COST on THREADS threads
 //!                                        (default: the available parallelism, as actix-web's
 //!                                        worker count), printed as `verifications_per_second=N`
+//!   bench_reference open-loop METHOD URL RATE SECONDS CONNECTIONS BODIES
+//!                                        RATE requests/s for SECONDS, each with the next line of
+//!                                        the file BODIES as its form body (used once), the
+//!                                        Authorization header from BENCH_AUTHORIZATION; latency
+//!                                        from each request's due time (open_loop.rs)
 //!
 //! `select` and `select-gated` read DATABASE_URL and DATABASE_POOL_SIZE like the services; no request is logged.
 //! Not shipped: a crate of its own, built by `scripts/bench` only.
+
+mod open_loop;
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -36,9 +43,13 @@ fn main() -> ExitCode {
         ["select-gated", addr] => serve_select(addr, true),
         ["bcrypt", cost, seconds] => bcrypt(cost, seconds, None),
         ["bcrypt", cost, seconds, threads] => bcrypt(cost, seconds, Some(threads)),
+        ["open-loop", method, url, rate, seconds, connections, bodies] => {
+            open_loop(method, url, rate, seconds, connections, bodies)
+        }
         _ => Err(anyhow::anyhow!(
             "usage: bench_reference empty ADDR | select ADDR | select-gated ADDR \
-             | bcrypt COST SECONDS [THREADS]"
+             | bcrypt COST SECONDS [THREADS] \
+             | open-loop METHOD URL RATE SECONDS CONNECTIONS BODIES"
         )),
     };
     match result {
@@ -175,4 +186,31 @@ fn bcrypt(cost: &str, seconds: &str, threads: Option<&&str>) -> anyhow::Result<(
         n as f64 / elapsed
     );
     Ok(())
+}
+
+fn open_loop(
+    method: &str,
+    url: &str,
+    rate: &str,
+    seconds: &str,
+    connections: &str,
+    bodies: &str,
+) -> anyhow::Result<()> {
+    let bodies = std::fs::read_to_string(bodies)
+        .map_err(|e| anyhow::anyhow!("read {bodies}: {e}"))?
+        .lines()
+        .filter(|line| !line.is_empty())
+        .map(str::to_string)
+        .collect();
+    open_loop::run(open_loop::Plan {
+        method: method.parse()?,
+        url: url.to_string(),
+        rate: rate.parse()?,
+        seconds: seconds.parse()?,
+        connections: connections.parse()?,
+        authorization: std::env::var("BENCH_AUTHORIZATION")
+            .ok()
+            .filter(|a| !a.is_empty()),
+        bodies,
+    })
 }
