@@ -218,13 +218,17 @@ pub fn insert_access_batch(
     conn: &mut DbConnection,
     rows: &[NewAccessToken],
 ) -> Vec<StoreResult<()>> {
-    if rows.len() > 1
-        && on_concrete_connection!(conn, |c| diesel::insert_into(access_tokens::table)
+    if rows.len() > 1 {
+        match on_concrete_connection!(conn, |c| diesel::insert_into(access_tokens::table)
             .values(rows)
             .execute(c))
-        .is_ok()
-    {
-        return rows.iter().map(|_| Ok(())).collect();
+        {
+            Ok(_) => return rows.iter().map(|_| Ok(())).collect(),
+            Err(e) => log::warn!(
+                "a batch of {} access tokens failed as a whole, each is tried alone: {e}",
+                rows.len()
+            ),
+        }
     }
     rows.iter()
         .map(|row| -> StoreResult<()> {
@@ -268,8 +272,12 @@ pub fn rotate_refresh_batch(
             }
             Ok(won)
         });
-        if let Ok(won) = together {
-            return won.into_iter().map(Ok).collect();
+        match together {
+            Ok(won) => return won.into_iter().map(Ok).collect(),
+            Err(e) => log::warn!(
+                "a batch of {} refresh rotations failed as a whole, each is tried alone: {e}",
+                rotations.len()
+            ),
         }
     }
     rotations.iter().map(|r| rotate(conn, r)).collect()
