@@ -4,20 +4,9 @@
 use auth_store::{authorization_codes, tokens, TokenHash};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
-use diesel_migrations::MigrationHarness;
-use store::DbConnection;
 use test_support::{migrated_pool as pool, TestDatabase};
 
 const SMALLER_TOKEN_ROWS: &str = "20261203000005";
-
-fn revert_last(conn: &mut DbConnection) -> String {
-    let migrations = store::migrations_for(conn);
-    let reverted = match conn {
-        DbConnection::Postgresql(pg) => pg.revert_last_migration(migrations),
-        DbConnection::Sqlite(lite) => lite.revert_last_migration(migrations),
-    };
-    reverted.expect("revert a migration").to_string()
-}
 
 fn hex(token: &str) -> String {
     oauth_core::secrets::sha256_hex(token)
@@ -32,7 +21,7 @@ struct Hash {
 async fn tokens_issued_before_the_raw_hash_migration_still_work_after_it(db: TestDatabase) {
     let pool = pool(&db);
     let mut conn = pool.get().unwrap();
-    while revert_last(&mut conn) != SMALLER_TOKEN_ROWS {}
+    while test_support::revert_last_migration(&mut conn) != SMALLER_TOKEN_ROWS {}
     // Rows as the earlier versions wrote them: hex hashes, links by access-token id.
     let statements = [
         "INSERT INTO users (username, password_hash, date_joined) VALUES ('ann', 'x', 0)".into(),
@@ -96,7 +85,7 @@ async fn tokens_issued_before_the_raw_hash_migration_still_work_after_it(db: Tes
     assert_eq!(code.access_token_hash, Some(TokenHash::of("old-access")));
 
     // Reverting gives the hex hashes and the links by id back.
-    while revert_last(&mut conn) != SMALLER_TOKEN_ROWS {}
+    while test_support::revert_last_migration(&mut conn) != SMALLER_TOKEN_ROWS {}
     let access: Vec<Hash> = diesel::sql_query(
         "SELECT a.token_hash FROM refresh_tokens r JOIN access_tokens a ON a.id = r.access_token_id",
     )

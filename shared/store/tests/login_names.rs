@@ -5,7 +5,6 @@ use std::sync::{Arc, Barrier};
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use diesel_migrations::MigrationHarness;
 
 use store::models::{NewUser, UserChanges};
 use store::schema::users as users_table;
@@ -128,15 +127,6 @@ struct Conflict {
 
 const LOGIN_NAMES_MIGRATION: &str = "20261203000002";
 
-fn revert_last(conn: &mut DbConnection) -> String {
-    let migrations = store::migrations_for(conn);
-    let reverted = match conn {
-        DbConnection::Postgresql(pg) => pg.revert_last_migration(migrations),
-        DbConnection::Sqlite(lite) => lite.revert_last_migration(migrations),
-    };
-    reverted.expect("revert a migration").to_string()
-}
-
 fn emails(conn: &mut DbConnection) -> Vec<(String, String)> {
     users_table::table
         .order(users_table::id)
@@ -149,7 +139,7 @@ async fn the_login_names_migration_moves_clashing_emails_aside(db: TestDatabase)
     let pool = pool(&db);
     let mut conn = pool.get().unwrap();
     // Back to the schema before it, where any e-mail could be anyone's.
-    while revert_last(&mut conn) != LOGIN_NAMES_MIGRATION {}
+    while test_support::revert_last_migration(&mut conn) != LOGIN_NAMES_MIGRATION {}
     let rows: Vec<NewUser> = [
         ("ann", "shared@example.com"),
         ("bob", "SHARED@example.com"),
@@ -237,7 +227,7 @@ async fn the_login_names_migration_moves_clashing_emails_aside(db: TestDatabase)
 
     // Reverting hands the e-mails back (the later migrations are reverted first); migrating
     // again takes them off again.
-    while revert_last(&mut conn) != LOGIN_NAMES_MIGRATION {}
+    while test_support::revert_last_migration(&mut conn) != LOGIN_NAMES_MIGRATION {}
     let restored = emails(&mut conn);
     assert_eq!(restored[1], ("bob".into(), "SHARED@example.com".into()));
     assert_eq!(restored[3], ("dave".into(), "Carol@Example.com".into()));

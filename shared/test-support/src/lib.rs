@@ -31,6 +31,18 @@ pub fn migrated_pool(db: &TestDatabase) -> store::Pool {
     store::connect_and_migrate(&db.url, 4).expect("connect and migrate")
 }
 
+/// Reverts the newest migration that ran on `conn` (migration tests check a down step); its
+/// version.
+pub fn revert_last_migration(conn: &mut store::DbConnection) -> String {
+    use diesel_migrations::MigrationHarness;
+    let migrations = store::migrations_for(conn);
+    let reverted = match conn {
+        store::DbConnection::Postgresql(pg) => pg.revert_last_migration(migrations),
+        store::DbConnection::Sqlite(lite) => lite.revert_last_migration(migrations),
+    };
+    reverted.expect("revert a migration").to_string()
+}
+
 pub const POSTGRES_ENV: &str = "OAUTH_TEST_POSTGRES_URL";
 
 pub struct TestDatabase {
