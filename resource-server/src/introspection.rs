@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::configuration::IntrospectionSettings;
 use crate::metrics::{CacheSize, Outcome, ResourceMetrics};
+use crate::name_lookup::RememberingResolver;
 
 /// More than any introspection answer needs; a larger body is treated as garbage.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
@@ -165,9 +166,14 @@ const CONNECT_TIMEOUT: Duration = Duration::from_millis(1000);
 /// both connecting and the whole exchange are bounded so a hanging auth server cannot hold a
 /// request for long. An idle connection is dropped before the auth server's own keep-alive
 /// (actix-web's default, 5 s) would close it, so that a request rarely goes out on a connection
-/// the server is closing; `ask_auth_server` covers the rest.
-pub fn http_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
+/// the server is closing; `ask_auth_server` covers the rest. Names are looked up through the
+/// one `resolver` every worker shares.
+pub fn http_client(
+    timeout: Duration,
+    resolver: &Arc<RememberingResolver>,
+) -> anyhow::Result<reqwest::Client> {
     Ok(reqwest::Client::builder()
+        .dns_resolver(resolver.clone())
         .connect_timeout(CONNECT_TIMEOUT.min(timeout))
         .timeout(timeout)
         .pool_idle_timeout(Duration::from_secs(4))

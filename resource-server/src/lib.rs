@@ -10,6 +10,7 @@ pub mod error;
 pub mod fields;
 pub mod introspection;
 pub mod metrics;
+pub mod name_lookup;
 pub mod openapi;
 pub mod pagination;
 pub mod policy;

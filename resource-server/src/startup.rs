@@ -1,6 +1,7 @@
 //! Building and running the server: the same code serves production and the tests.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use crate::error::ApiError;
 use actix_web::middleware::from_fn;
@@ -18,6 +19,7 @@ use crate::configuration::Settings;
 use crate::docs::{self, DocsPage};
 use crate::introspection::{auth_server_check, http_client, Introspector};
 use crate::metrics::ResourceMetrics;
+use crate::name_lookup::RememberingResolver;
 use crate::openapi::OpenApiDocument;
 use crate::route_table;
 
@@ -40,8 +42,9 @@ impl Application {
         let hasher = tokio::task::spawn_blocking(move || PasswordHasher::new(cost))
             .await
             .context("the hasher task failed")??;
-        let http =
-            http_client(settings.introspection.timeout).context("cannot build the HTTP client")?;
+        let resolver = Arc::new(RememberingResolver::system());
+        let http = http_client(settings.introspection.timeout, &resolver)
+            .context("cannot build the HTTP client")?;
         let mut registry = metrics::registry("resource-server", env!("CARGO_PKG_VERSION"));
         let http_metrics = HttpMetrics::register(&mut registry);
         let resource_metrics = ResourceMetrics::register(&mut registry);
@@ -74,7 +77,7 @@ impl Application {
         let timeout = settings.introspection.timeout;
         let app_plumbing = plumbing.clone();
         let server = HttpServer::new(move || {
-            let http = http_client(timeout).expect("the same client was built at start");
+            let http = http_client(timeout, &resolver).expect("the same client was built at start");
             let introspector = web::Data::new(introspector.with_client(http));
             App::new()
                 .wrap(from_fn(observe))
