@@ -111,6 +111,20 @@ impl RememberingResolver {
     }
 }
 
+impl RememberingResolver {
+    /// Looks `host` up once, waiting at most `within`, so that the first requests find its
+    /// addresses in memory even when their own lookups are lost (a new replica's first
+    /// requests, as other replicas start beside it). A host that cannot be looked up yet is not
+    /// an error: the auth server may start after this server, and requests look it up anyway.
+    pub async fn learn(&self, host: &str, within: Duration) {
+        match tokio::time::timeout(within, self.addresses(host)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => log::warn!("cannot look up {host} yet: {e}"),
+            Err(_) => log::warn!("cannot look up {host} yet: no answer in {within:?}"),
+        }
+    }
+}
+
 impl Resolve for RememberingResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let this = self.clone();
@@ -187,6 +201,21 @@ mod tests {
         tokio::time::sleep(LATE).await;
         assert_eq!(&*resolver.addresses("auth").await.unwrap(), &[address(2)]);
         assert_eq!(asked.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_name_learned_at_start_survives_a_lost_first_lookup() {
+        let (resolver, _) = name_server(vec![(NOW, Some(1)), (LATE, None)]);
+        resolver.learn("auth", Duration::from_secs(1)).await;
+        assert_eq!(&*resolver.addresses("auth").await.unwrap(), &[address(1)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn learning_a_name_that_does_not_answer_gives_up_in_time() {
+        let (resolver, _) = name_server(vec![(LATE, Some(1))]);
+        let started = tokio::time::Instant::now();
+        resolver.learn("auth", Duration::from_secs(1)).await;
+        assert_eq!(started.elapsed(), Duration::from_secs(1));
     }
 
     #[tokio::test(start_paused = true)]

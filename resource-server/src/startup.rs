@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::error::ApiError;
 use actix_web::middleware::from_fn;
@@ -23,6 +24,10 @@ use crate::name_lookup::RememberingResolver;
 use crate::openapi::OpenApiDocument;
 use crate::route_table;
 
+/// How long the start waits to learn the auth server's address: a lost DNS answer is asked again by
+/// glibc after 5 s.
+const LEARN_AUTH_SERVER_WITHIN: Duration = Duration::from_secs(6);
+
 pub struct Application {
     port: u16,
     metrics_port: Option<u16>,
@@ -43,6 +48,10 @@ impl Application {
             .await
             .context("the hasher task failed")??;
         let resolver = Arc::new(RememberingResolver::system());
+        // Before the listener opens, so that the first requests need no lookup of their own.
+        if let Some(host) = settings.introspection.url.host_str() {
+            resolver.learn(host, LEARN_AUTH_SERVER_WITHIN).await;
+        }
         let http = http_client(settings.introspection.timeout, &resolver)
             .context("cannot build the HTTP client")?;
         let mut registry = metrics::registry("resource-server", env!("CARGO_PKG_VERSION"));
