@@ -3,7 +3,7 @@
 use auth_store::models::*;
 use auth_store::{applications, login_failures, tokens, TokenHash};
 use chrono::NaiveDate;
-use diesel::{ExpressionMethods, NullableExpressionMethods, QueryDsl, RunQueryDsl};
+use diesel::{Connection, ExpressionMethods, NullableExpressionMethods, QueryDsl, RunQueryDsl};
 use store::models::*;
 use store::*;
 use test_support::seed::user_row as new_user;
@@ -667,3 +667,81 @@ test_support::on_both_backends!(
     deleting_a_user_cascades_to_applications_tokens_and_albums,
     login_failures_count_within_a_window,
 );
+
+#[derive(diesel::QueryableByName)]
+struct SeqScans {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// The refresh grant's lookup stays on indexes when the tables have grown since the planner last
+/// saw their statistics, as in the first minutes of a deployment or a burst of new grants: its
+/// statement is prepared once per connection, so a plan made for a small table is kept. With
+/// the refresh token's hash only in a hash index (which the planner cannot know is unique) it
+/// expected two rows and hashed the whole family table for each refresh, 2 ms of CPU a request
+/// at 9,000 families (docs/benchmarks.md). PostgreSQL only: SQLite plans each statement anew.
+#[test]
+fn the_refresh_lookup_never_reads_the_whole_family_table() {
+    let Some(db) = TestDatabase::postgres() else {
+        return;
+    };
+    let pool = pool(&db);
+    let mut conn = pool.get().unwrap();
+    let user = users::create(&mut conn, &new_user("fri", "")).unwrap();
+    let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
+    // No statistics at all, and none taken meanwhile: the planner's worst case.
+    for table in ["token_families", "refresh_tokens"] {
+        diesel::sql_query(format!(
+            "ALTER TABLE {table} SET (autovacuum_enabled = false)"
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    }
+    diesel::sql_query(format!(
+        "INSERT INTO token_families (id, application_id, user_id, credentials_version, \
+         current_hash, created_at, expires_at) \
+         SELECT 'family-' || i, {app}, {user}, 0, sha256(convert_to('t' || i, 'UTF8')), 0, 1000 \
+         FROM generate_series(1, 5000) AS i",
+        app = app.id,
+        user = user.id
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query(format!(
+        "INSERT INTO refresh_tokens (token_hash, application_id, user_id, family_id, scope, \
+         issued_at, expires_at) \
+         SELECT sha256(convert_to('t' || i, 'UTF8')), {app}, {user}, 'family-' || i, 'read', 0, \
+         1000 FROM generate_series(1, 5000) AS i",
+        app = app.id,
+        user = user.id
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    // Counts of this connection's scans not yet reported; they are read before and after, in one
+    // transaction, so that only the lookups' own show.
+    let seq_scans = |conn: &mut DbConnection| {
+        diesel::sql_query(
+            "SELECT COALESCE(SUM(seq_scan), 0)::bigint AS n FROM pg_stat_xact_user_tables \
+             WHERE relname IN ('token_families', 'refresh_tokens', 'users')",
+        )
+        .get_result::<SeqScans>(conn)
+        .map(|s| s.n)
+    };
+    conn.transaction(|conn| -> diesel::QueryResult<()> {
+        diesel::sql_query("SET LOCAL plan_cache_mode = force_generic_plan").execute(conn)?;
+        let before = seq_scans(conn)?;
+        for i in [1, 2500, 5000, 17, 4242, 99, 3000] {
+            let grant = tokens::find_refresh_grant(conn, &TokenHash::of(&format!("t{i}")))
+                .unwrap()
+                .expect("the refresh token is there");
+            assert_eq!(grant.family.id, format!("family-{i}"));
+        }
+        assert_eq!(
+            seq_scans(conn)? - before,
+            0,
+            "the lookup read a whole table"
+        );
+        Ok(())
+    })
+    .unwrap();
+}
