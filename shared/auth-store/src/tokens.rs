@@ -4,8 +4,8 @@ use std::time::Instant;
 
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Binary, Integer, Nullable, Text};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{Array, BigInt, Binary, Integer, Nullable, Text};
 
 use crate::models::{AccessToken, NewAccessToken, NewRefreshToken, RefreshToken, TokenFamily};
 use crate::schema::{access_tokens, applications, refresh_tokens, token_families, users};
@@ -249,30 +249,15 @@ pub struct Rotation {
     pub refresh: NewRefreshToken,
 }
 
-/// [`rotate_refresh`] for several refreshes at once, for `store::batch`: in one transaction, one
-/// commit. The families are claimed in the order of their ids, so that two batches written at
-/// the same time take the family rows' locks in the same order and cannot deadlock; two
-/// refreshes of one token in one batch are decided as ever, by the claim (the second finds the
-/// family moved on). When the transaction fails, each rotation is tried alone, so that one's
+/// [`rotate_refresh`] for several refreshes at once, for `store::batch`: one commit
+/// ([`rotate_refresh_together`]). When that fails, each rotation is tried alone, so that one's
 /// failure is its own.
 pub fn rotate_refresh_batch(
     conn: &mut DbConnection,
     rotations: &[Rotation],
 ) -> Vec<StoreResult<bool>> {
-    let rotate = |conn: &mut DbConnection, r: &Rotation| {
-        rotate_refresh(conn, &r.old, r.at, &r.access, &r.refresh)
-    };
     if rotations.len() > 1 {
-        let mut order: Vec<usize> = (0..rotations.len()).collect();
-        order.sort_by(|&a, &b| rotations[a].old.family_id.cmp(&rotations[b].old.family_id));
-        let together = conn.transaction(|conn| -> StoreResult<Vec<bool>> {
-            let mut won = vec![false; rotations.len()];
-            for i in order {
-                won[i] = rotate(conn, &rotations[i])?;
-            }
-            Ok(won)
-        });
-        match together {
+        match rotate_refresh_together(conn, rotations) {
             Ok(won) => return won.into_iter().map(Ok).collect(),
             Err(e) => log::warn!(
                 "a batch of {} refresh rotations failed as a whole, each is tried alone: {e}",
@@ -280,7 +265,38 @@ pub fn rotate_refresh_batch(
             ),
         }
     }
-    rotations.iter().map(|r| rotate(conn, r)).collect()
+    rotations
+        .iter()
+        .map(|r| rotate_refresh(conn, &r.old, r.at, &r.access, &r.refresh))
+        .collect()
+}
+
+/// The rotations, all or none, in one commit; for each, whether it won its claim. The families
+/// are claimed in the order of their ids, so that two batches written at the same time take the
+/// family rows' locks in the same order and cannot deadlock; two refreshes of one token in one
+/// batch are decided as ever, by the claim (the second finds the family moved on). On
+/// PostgreSQL the whole batch is one statement ([`RotateRefreshBatch`]), on SQLite one
+/// transaction of [`rotate_refresh`]s.
+pub fn rotate_refresh_together(
+    conn: &mut DbConnection,
+    rotations: &[Rotation],
+) -> StoreResult<Vec<bool>> {
+    let mut order: Vec<usize> = (0..rotations.len()).collect();
+    order.sort_by(|&a, &b| rotations[a].old.family_id.cmp(&rotations[b].old.family_id));
+    let mut won = vec![false; rotations.len()];
+    if let DbConnection::Postgresql(pg) = conn {
+        for i in RotateRefreshBatch::new(rotations, &order).load::<i32>(pg)? {
+            won[i as usize] = true;
+        }
+        return Ok(won);
+    }
+    conn.transaction(|conn| -> StoreResult<Vec<bool>> {
+        for i in order {
+            let r = &rotations[i];
+            won[i] = rotate_refresh(conn, &r.old, r.at, &r.access, &r.refresh)?;
+        }
+        Ok(won)
+    })
 }
 
 /// Stores the tokens of a new grant: the access token and, when a refresh token is issued, its
@@ -425,6 +441,145 @@ impl QueryFragment<Pg> for RotateRefresh<'_> {
 }
 
 impl<Conn> RunQueryDsl<Conn> for RotateRefresh<'_> {}
+
+/// [`RotateRefresh`] for a whole batch in one statement: each column of the rotations is one
+/// array parameter, so the statement is the same for any batch size and each connection
+/// prepares it once. A batch of n refreshes then costs PostgreSQL one round trip and one commit,
+/// not n statements between a BEGIN and a COMMIT (docs/benchmarks.md has the A/B).
+///
+/// The rows are unnested in the order given (by family id), which is the order the UPDATE claims
+/// the families in. When two rows of a batch name the same family, the UPDATE claims the row once,
+/// through one of them: only the row whose `current_hash` matched is returned, so exactly one
+/// wins, as with separate statements. The statement returns the position (in the caller's slice)
+/// of each rotation that won; the revocation and inserts read the same claimed rows.
+struct RotateRefreshBatch {
+    position: Vec<i32>,
+    family_id: Vec<String>,
+    old_hash: Vec<TokenHash>,
+    old_access_hash: Vec<Option<TokenHash>>,
+    at: Vec<i64>,
+    access_hash: Vec<TokenHash>,
+    access_application_id: Vec<i32>,
+    access_user_id: Vec<Option<i32>>,
+    access_scope: Vec<String>,
+    access_issued_at: Vec<i64>,
+    access_expires_at: Vec<i64>,
+    access_credentials_version: Vec<i32>,
+    refresh_hash: Vec<TokenHash>,
+    refresh_application_id: Vec<i32>,
+    refresh_user_id: Vec<i32>,
+    refresh_scope: Vec<String>,
+    refresh_issued_at: Vec<i64>,
+    refresh_expires_at: Vec<i64>,
+}
+
+impl RotateRefreshBatch {
+    /// `order`: the positions of `rotations` in the order to claim them.
+    fn new(rotations: &[Rotation], order: &[usize]) -> Self {
+        let each = |f: &dyn Fn(&Rotation) -> i64| order.iter().map(|&i| f(&rotations[i])).collect();
+        let rows = || order.iter().map(|&i| &rotations[i]);
+        Self {
+            position: order.iter().map(|&i| i as i32).collect(),
+            family_id: rows().map(|r| r.old.family_id.clone()).collect(),
+            old_hash: rows().map(|r| r.old.token_hash).collect(),
+            old_access_hash: rows().map(|r| r.old.access_token_hash).collect(),
+            at: each(&|r| r.at),
+            access_hash: rows().map(|r| r.access.token_hash).collect(),
+            access_application_id: rows().map(|r| r.access.application_id).collect(),
+            access_user_id: rows().map(|r| r.access.user_id).collect(),
+            access_scope: rows().map(|r| r.access.scope.clone()).collect(),
+            access_issued_at: each(&|r| r.access.issued_at),
+            access_expires_at: each(&|r| r.access.expires_at),
+            access_credentials_version: rows().map(|r| r.access.credentials_version).collect(),
+            refresh_hash: rows().map(|r| r.refresh.token_hash).collect(),
+            refresh_application_id: rows().map(|r| r.refresh.application_id).collect(),
+            refresh_user_id: rows().map(|r| r.refresh.user_id).collect(),
+            refresh_scope: rows().map(|r| r.refresh.scope.clone()).collect(),
+            refresh_issued_at: each(&|r| r.refresh.issued_at),
+            refresh_expires_at: each(&|r| r.refresh.expires_at),
+        }
+    }
+}
+
+impl QueryId for RotateRefreshBatch {
+    type QueryId = RotateRefreshBatch;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for RotateRefreshBatch {
+    type SqlType = Integer;
+}
+
+impl QueryFragment<Pg> for RotateRefreshBatch {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        // Planned for each batch, with its arrays in view, never kept: a plan kept from when the
+        // family table was small joins the batch to it by reading it whole (a hash join over a
+        // sequential scan), and keeps doing so as the table grows until the next ANALYZE. One
+        // planning per batch costs each refresh a few microseconds.
+        out.unsafe_to_cache_prepared();
+        out.push_sql("WITH batch AS MATERIALIZED (SELECT * FROM unnest(");
+        out.push_bind_param::<Array<Integer>, _>(&self.position)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.family_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Binary>, _>(&self.old_hash)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Binary>>, _>(&self.old_access_hash)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Binary>, _>(&self.access_hash)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Integer>, _>(&self.access_application_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Integer>>, _>(&self.access_user_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.access_scope)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.access_issued_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.access_expires_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Integer>, _>(&self.access_credentials_version)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Binary>, _>(&self.refresh_hash)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Integer>, _>(&self.refresh_application_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Integer>, _>(&self.refresh_user_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.refresh_scope)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.refresh_issued_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.refresh_expires_at)?;
+        out.push_sql(
+            ") WITH ORDINALITY AS b (position, family_id, old_hash, old_access_hash, at, \
+             access_hash, access_application_id, access_user_id, access_scope, \
+             access_issued_at, access_expires_at, access_credentials_version, refresh_hash, \
+             refresh_application_id, refresh_user_id, refresh_scope, refresh_issued_at, \
+             refresh_expires_at, n) ORDER BY n), \
+             claimed AS (UPDATE token_families f SET current_hash = b.refresh_hash FROM batch b \
+             WHERE f.id = b.family_id AND f.current_hash = b.old_hash \
+             AND f.revoked_at IS NULL AND f.expires_at > b.at RETURNING b.position), \
+             won AS MATERIALIZED (SELECT b.* FROM batch b JOIN claimed c USING (position)), \
+             revoked AS (UPDATE access_tokens a SET revoked_at = w.at FROM won w \
+             WHERE a.token_hash = w.old_access_hash AND a.revoked_at IS NULL), \
+             access AS (INSERT INTO access_tokens (token_hash, application_id, user_id, scope, \
+             issued_at, expires_at, credentials_version) SELECT access_hash, \
+             access_application_id, access_user_id, access_scope, access_issued_at, \
+             access_expires_at, access_credentials_version FROM won), \
+             refresh AS (INSERT INTO refresh_tokens (token_hash, access_token_hash, \
+             application_id, user_id, family_id, scope, issued_at, expires_at) SELECT \
+             refresh_hash, access_hash, refresh_application_id, refresh_user_id, family_id, \
+             refresh_scope, refresh_issued_at, refresh_expires_at FROM won) \
+             SELECT position FROM won",
+        );
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for RotateRefreshBatch {}
 
 pub fn revoke_access(conn: &mut DbConnection, hash: &TokenHash, now: i64) -> StoreResult<()> {
     diesel::update(
