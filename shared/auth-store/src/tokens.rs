@@ -443,9 +443,10 @@ impl QueryFragment<Pg> for RotateRefresh<'_> {
 impl<Conn> RunQueryDsl<Conn> for RotateRefresh<'_> {}
 
 /// [`RotateRefresh`] for a whole batch in one statement: each column of the rotations is one
-/// array parameter, so the statement is the same for any batch size and each connection
-/// prepares it once. A batch of n refreshes then costs PostgreSQL one round trip and one commit,
-/// not n statements between a BEGIN and a COMMIT (docs/benchmarks.md has the A/B).
+/// array parameter, so the statement text is the same for any batch size. It is planned for each
+/// batch and never kept (see `walk_ast`). A batch of n refreshes then costs PostgreSQL one round
+/// trip and one commit, not n statements between a BEGIN and a COMMIT (docs/benchmarks.md has
+/// the A/B).
 ///
 /// The rows are unnested in the order given (by family id), which is the order the UPDATE claims
 /// the families in. When two rows of a batch name the same family, the UPDATE claims the row once,
@@ -476,27 +477,26 @@ struct RotateRefreshBatch {
 impl RotateRefreshBatch {
     /// `order`: the positions of `rotations` in the order to claim them.
     fn new(rotations: &[Rotation], order: &[usize]) -> Self {
-        let each = |f: &dyn Fn(&Rotation) -> i64| order.iter().map(|&i| f(&rotations[i])).collect();
         let rows = || order.iter().map(|&i| &rotations[i]);
         Self {
             position: order.iter().map(|&i| i as i32).collect(),
             family_id: rows().map(|r| r.old.family_id.clone()).collect(),
             old_hash: rows().map(|r| r.old.token_hash).collect(),
             old_access_hash: rows().map(|r| r.old.access_token_hash).collect(),
-            at: each(&|r| r.at),
+            at: rows().map(|r| r.at).collect(),
             access_hash: rows().map(|r| r.access.token_hash).collect(),
             access_application_id: rows().map(|r| r.access.application_id).collect(),
             access_user_id: rows().map(|r| r.access.user_id).collect(),
             access_scope: rows().map(|r| r.access.scope.clone()).collect(),
-            access_issued_at: each(&|r| r.access.issued_at),
-            access_expires_at: each(&|r| r.access.expires_at),
+            access_issued_at: rows().map(|r| r.access.issued_at).collect(),
+            access_expires_at: rows().map(|r| r.access.expires_at).collect(),
             access_credentials_version: rows().map(|r| r.access.credentials_version).collect(),
             refresh_hash: rows().map(|r| r.refresh.token_hash).collect(),
             refresh_application_id: rows().map(|r| r.refresh.application_id).collect(),
             refresh_user_id: rows().map(|r| r.refresh.user_id).collect(),
             refresh_scope: rows().map(|r| r.refresh.scope.clone()).collect(),
-            refresh_issued_at: each(&|r| r.refresh.issued_at),
-            refresh_expires_at: each(&|r| r.refresh.expires_at),
+            refresh_issued_at: rows().map(|r| r.refresh.issued_at).collect(),
+            refresh_expires_at: rows().map(|r| r.refresh.expires_at).collect(),
         }
     }
 }
