@@ -70,16 +70,20 @@ async fn the_lock_ends_when_the_window_passes(db: TestDatabase) {
         db,
         &[
             ("LOGIN_FAILURE_LIMIT", "1"),
-            ("LOGIN_FAILURE_WINDOW_SECONDS", "1"),
+            ("LOGIN_FAILURE_WINDOW_SECONDS", "4"),
         ],
     )
     .await;
+    // Failures are counted in whole seconds: a window of one second ended between the two
+    // attempts whenever they fell on either side of a second's boundary (CI saw a 200 here).
+    // Four seconds leave the second attempt three to arrive, however busy the machine.
     assert_eq!(attempt(&app, "tue", "wrong").await, StatusCode::BAD_REQUEST);
     assert_eq!(
         attempt(&app, "tue", PASSWORD).await,
         StatusCode::BAD_REQUEST
     );
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    // The refused attempt counts too, so the window must pass after it, whole seconds included.
+    tokio::time::sleep(std::time::Duration::from_millis(5100)).await;
     assert_eq!(attempt(&app, "tue", PASSWORD).await, StatusCode::OK);
 }
 
