@@ -64,8 +64,12 @@ pub struct TokenWrites {
 impl TokenWrites {
     pub fn new(db: &Database) -> Self {
         Self {
-            access: Batcher::new(db.clone(), tokens::insert_access_batch),
-            rotations: Batcher::new(db.clone(), tokens::rotate_refresh_batch),
+            access: Batcher::new(db.clone(), "access_tokens", tokens::insert_access_batch),
+            rotations: Batcher::new(
+                db.clone(),
+                "refresh_rotations",
+                tokens::rotate_refresh_batch,
+            ),
         }
     }
 }

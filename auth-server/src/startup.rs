@@ -56,6 +56,7 @@ impl Application {
         let mut registry = metrics::registry("auth-server", env!("CARGO_PKG_VERSION"));
         let http_metrics = HttpMetrics::register(&mut registry);
         db.register_metrics(&mut registry);
+        db.register_batch_metrics(&mut registry);
         let auth_metrics = AuthMetrics::register(&mut registry);
         keys::ensure_one(&db).await?;
         let policy = settings.key_policy();

@@ -108,6 +108,16 @@ async fn metrics_count_grants_failures_introspections_and_requests(db: TestDatab
         ),
         2.0
     );
+    // Group commit: the client_credentials token and the rotation each went through a batch of
+    // its own kind; the replay was refused before any write was queued.
+    for batch in ["access_tokens", "refresh_rotations"] {
+        let of = |name| m.sum(name, &[("batch", batch)]);
+        assert_eq!(of("db_batch_rows_count"), 1.0, "{batch}");
+        assert_eq!(of("db_batch_rows_sum"), 1.0, "{batch}");
+        assert_eq!(of("db_batch_queue_seconds_count"), 1.0, "{batch}");
+        assert_eq!(of("db_batch_write_seconds_count"), 1.0, "{batch}");
+        assert!(of("db_batch_write_seconds_sum") > 0.0, "{batch}");
+    }
     // The pool and the build are there too.
     assert!(m.sum("db_pool_max_connections", &[]) >= 1.0);
     assert!(m.sum("db_pool_wait_seconds_count", &[]) >= 6.0);
@@ -199,7 +209,7 @@ async fn no_label_carries_what_a_client_sent(db: TestDatabase) {
                 "status" => assert!(value.parse::<u16>().is_ok(), "{sample:?}"),
                 "client" => assert!(["demo", "machine", "other"].contains(&value.as_str())),
                 "le" | "grant" | "active" | "table" | "state" | "service" | "version"
-                | "revision" => {}
+                | "revision" | "batch" => {}
                 other => panic!("unexpected label {other} in {sample:?}"),
             }
         }

@@ -342,6 +342,7 @@ async fn concurrent_writes_through_the_batcher_are_each_answered(db: TestDatabas
     };
     let batcher = std::sync::Arc::new(batch::Batcher::new(
         Database::new(pool.clone()),
+        "access_tokens",
         tokens::insert_access_batch,
     ));
     let writes: Vec<_> = (0..200)

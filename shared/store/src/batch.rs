@@ -9,9 +9,11 @@
 //! write would make them queue anyway (docs/benchmarks.md has the A/B).
 
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot, Mutex};
 
+use crate::batch_metrics::BatcherMetrics;
 use crate::{Database, DbConnection, StoreError, StoreResult};
 
 /// At most this many writes go in one batch: bounded bind parameters and statement size, and a
@@ -30,12 +32,14 @@ const QUEUE: usize = 4096;
 /// vanished) is that job's alone.
 pub type WriteBatch<J, R> = fn(&mut DbConnection, &[J]) -> Vec<StoreResult<R>>;
 
-type Pending<J, R> = (J, oneshot::Sender<StoreResult<R>>);
+/// A write, who waits for its result, and when it was queued.
+type Pending<J, R> = (J, oneshot::Sender<StoreResult<R>>, Instant);
 
 /// Gathers writes of one kind into batches; see the module's documentation.
 pub struct Batcher<J, R> {
     db: Database,
     write: WriteBatch<J, R>,
+    metrics: BatcherMetrics,
     /// The writers are started by the first write, on the runtime that sends it (an actix-web
     /// worker in the services), so that building a batcher needs no runtime.
     queue: OnceLock<mpsc::Sender<Pending<J, R>>>,
@@ -46,8 +50,10 @@ where
     J: Send + 'static,
     R: Send + 'static,
 {
-    pub fn new(db: Database, write: WriteBatch<J, R>) -> Self {
+    /// `name` labels this batcher's `db_batch_*` metrics.
+    pub fn new(db: Database, name: &'static str, write: WriteBatch<J, R>) -> Self {
         Self {
+            metrics: db.batch_metrics().of(name),
             db,
             write,
             queue: OnceLock::new(),
@@ -59,7 +65,7 @@ where
     pub async fn write(&self, job: J) -> StoreResult<R> {
         let (answer, answered) = oneshot::channel();
         self.queue()
-            .send((job, answer))
+            .send((job, answer, Instant::now()))
             .await
             .map_err(|_| stopped())?;
         answered.await.map_err(|_| stopped())?
@@ -70,7 +76,12 @@ where
             let (queue, waiting) = mpsc::channel(QUEUE);
             let waiting = Arc::new(Mutex::new(waiting));
             for _ in 0..WRITERS {
-                tokio::spawn(run_writer(self.db.clone(), self.write, waiting.clone()));
+                tokio::spawn(run_writer(
+                    self.db.clone(),
+                    self.write,
+                    waiting.clone(),
+                    self.metrics.clone(),
+                ));
             }
             queue
         })
@@ -82,6 +93,7 @@ async fn run_writer<J, R>(
     db: Database,
     write: WriteBatch<J, R>,
     waiting: Arc<Mutex<mpsc::Receiver<Pending<J, R>>>>,
+    metrics: BatcherMetrics,
 ) where
     J: Send + 'static,
     R: Send + 'static,
@@ -101,10 +113,21 @@ async fn run_writer<J, R>(
             }
             batch
         };
-        let (jobs, answers): (Vec<J>, Vec<_>) = batch.into_iter().unzip();
+        let taken = Instant::now();
+        let mut jobs = Vec::with_capacity(batch.len());
+        let mut answers = Vec::with_capacity(batch.len());
+        for (job, answer, queued) in batch {
+            metrics
+                .queued
+                .observe(taken.saturating_duration_since(queued).as_secs_f64());
+            jobs.push(job);
+            answers.push(answer);
+        }
+        metrics.rows.observe(jobs.len() as f64);
         let results = db
             .run(move |conn| Ok::<_, StoreError>(write(conn, &jobs)))
             .await;
+        metrics.written.observe(taken.elapsed().as_secs_f64());
         match results {
             Ok(results) => {
                 debug_assert_eq!(results.len(), answers.len());

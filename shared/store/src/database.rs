@@ -7,6 +7,7 @@ use std::time::Instant;
 use prometheus_client::registry::Registry;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::batch_metrics::BatchMetrics;
 use crate::pool_metrics::PoolMetrics;
 use crate::{DbConnection, Pool, StoreError};
 
@@ -22,6 +23,8 @@ pub struct Database {
     /// Whether `read` may run on the calling worker: true for SQLite only (see `read`).
     reads_in_place: bool,
     metrics: Arc<PoolMetrics>,
+    /// Filled by the batchers (`crate::batch`) writing through this database.
+    batches: BatchMetrics,
 }
 
 impl Database {
@@ -37,6 +40,7 @@ impl Database {
             permits,
             reads_in_place,
             metrics: Arc::default(),
+            batches: BatchMetrics::default(),
         }
     }
 
@@ -47,6 +51,16 @@ impl Database {
     /// Adds the pool's metrics (`db_pool_*`) to `registry`.
     pub fn register_metrics(&self, registry: &mut Registry) {
         self.metrics.register(registry, self.pool.clone());
+    }
+
+    /// Adds group commit's metrics (`db_batch_*`) to `registry`: for a service that writes
+    /// through `crate::batch`, so that the others export no empty families.
+    pub fn register_batch_metrics(&self, registry: &mut Registry) {
+        self.batches.register(registry);
+    }
+
+    pub(crate) fn batch_metrics(&self) -> &BatchMetrics {
+        &self.batches
     }
 
     /// Runs `f` with a pooled connection on the runtime's blocking thread pool. A pool that

@@ -20,6 +20,7 @@ macro_rules! on_concrete_connection {
 }
 
 pub mod batch;
+mod batch_metrics;
 mod database;
 mod error;
 pub mod groups;
