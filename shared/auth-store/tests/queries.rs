@@ -28,6 +28,18 @@ fn new_app(owner_id: i32, client_id: &str) -> NewApplication {
 }
 
 /// The stored hash of the token `token`.
+/// A client with its owner, and the same client under an id no client has: a row written for
+/// that one fails its foreign key, as it would for a client deleted meanwhile.
+fn client_and_a_gone_one(conn: &mut DbConnection, owner: &str) -> (User, Application, Application) {
+    let user = users::create(conn, &new_user(owner, "")).unwrap();
+    let app = applications::create(conn, &new_app(user.id, "client-1")).unwrap();
+    let gone = Application {
+        id: app.id + 1000,
+        ..app.clone()
+    };
+    (user, app, gone)
+}
+
 fn h(token: &str) -> TokenHash {
     TokenHash::of(token)
 }
@@ -181,12 +193,7 @@ async fn a_rotation_links_the_new_pair_and_happens_once(db: TestDatabase) {
 async fn a_batch_of_access_tokens_is_stored_and_a_bad_row_fails_alone(db: TestDatabase) {
     let pool = pool(&db);
     let mut conn = pool.get().unwrap();
-    let user = users::create(&mut conn, &new_user("thu", "")).unwrap();
-    let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
-    let gone = Application {
-        id: app.id + 1000,
-        ..app.clone()
-    };
+    let (_owner, app, gone) = client_and_a_gone_one(&mut conn, "thu");
     let good: Vec<_> = (0..3)
         .map(|i| access(&app, None, &format!("b{i}"), 2000))
         .collect();
@@ -265,16 +272,11 @@ async fn a_batch_of_rotations_has_one_winner_per_token(db: TestDatabase) {
 async fn a_batch_of_rotations_revokes_inserts_and_fails_per_row(db: TestDatabase) {
     let pool = pool(&db);
     let mut conn = pool.get().unwrap();
-    let user = users::create(&mut conn, &new_user("sun", "")).unwrap();
-    let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
+    let (user, app, gone) = client_and_a_gone_one(&mut conn, "sun");
     for id in ["fam-1", "fam-2", "fam-3", "fam-4"] {
         family(&mut conn, &app, user.id, id, 1000);
     }
     tokens::revoke_family(&mut conn, "fam-2", 5).unwrap();
-    let gone = Application {
-        id: app.id + 1000,
-        ..app.clone()
-    };
     let mut current = |family: &str| {
         let mut token = tokens::find_refresh_by_hash(&mut conn, &h(&format!("first-{family}")))
             .unwrap()
@@ -334,12 +336,7 @@ async fn a_batch_of_rotations_revokes_inserts_and_fails_per_row(db: TestDatabase
 async fn a_batch_larger_than_a_statement_is_all_or_none(db: TestDatabase) {
     let pool = pool(&db);
     let mut conn = pool.get().unwrap();
-    let user = users::create(&mut conn, &new_user("mon", "")).unwrap();
-    let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
-    let gone = Application {
-        id: app.id + 1000,
-        ..app.clone()
-    };
+    let (user, app, gone) = client_and_a_gone_one(&mut conn, "mon");
     let ids: Vec<String> = (0..40).map(|i| format!("fam-{i:02}")).collect();
     for id in &ids {
         family(&mut conn, &app, user.id, id, 1000);
@@ -390,12 +387,7 @@ async fn a_batch_larger_than_a_statement_is_all_or_none(db: TestDatabase) {
 async fn concurrent_writes_through_the_batcher_are_each_answered(db: TestDatabase) {
     let pool = pool(&db);
     let mut conn = pool.get().unwrap();
-    let user = users::create(&mut conn, &new_user("sat", "")).unwrap();
-    let app = applications::create(&mut conn, &new_app(user.id, "client-1")).unwrap();
-    let gone = Application {
-        id: app.id + 1000,
-        ..app.clone()
-    };
+    let (_owner, app, gone) = client_and_a_gone_one(&mut conn, "sat");
     let batcher = std::sync::Arc::new(batch::Batcher::new(
         Database::new(pool.clone()),
         "access_tokens",

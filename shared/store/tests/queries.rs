@@ -109,12 +109,21 @@ async fn work_waits_for_a_permit_and_never_for_the_pool(db: TestDatabase) {
     use std::sync::Arc;
 
     // Two connections and a pool that gives up at once: forty tasks only pass if they queue for
-    // the permits rather than for the pool.
+    // the permits rather than for the pool. The pool opens its two connections in the background
+    // and the test waits for them, since opening one may take longer than 50 ms on a busy machine.
     let pool = r2d2::Pool::builder()
         .max_size(2)
         .connection_timeout(std::time::Duration::from_millis(50))
-        .build(ConnectionManager::new(DatabaseUrl::parse(&db.url).unwrap()))
-        .unwrap();
+        .build_unchecked(ConnectionManager::new(DatabaseUrl::parse(&db.url).unwrap()));
+    let opening = std::time::Instant::now();
+    while pool.state().idle_connections < 2 {
+        assert!(
+            opening.elapsed() < std::time::Duration::from_secs(30),
+            "the pool opened {} of its 2 connections in 30 s",
+            pool.state().idle_connections
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     run_migrations(&mut pool.get().unwrap()).unwrap();
     let database = Database::new(pool);
     let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
