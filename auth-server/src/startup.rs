@@ -41,7 +41,12 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let database = settings.database.clone();
         let pool = tokio::task::spawn_blocking(move || {
-            store::connect_and_migrate(database.url.expose_secret(), database.pool_size)
+            // Every query of the token path is a lookup by key (see `Planning::KeyLookups`).
+            store::connect_and_migrate_with(
+                database.url.expose_secret(),
+                database.pool_size,
+                store::Planning::KeyLookups,
+            )
         })
         .await
         .context("the migration task failed")??;

@@ -63,12 +63,35 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migration
 #[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    planning: Planning,
 }
 
 impl ConnectionManager {
     pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+        Self::with_planning(url, Planning::default())
     }
+
+    pub fn with_planning(url: DatabaseUrl, planning: Planning) -> Self {
+        Self { url, planning }
+    }
+}
+
+/// How a pool's PostgreSQL sessions choose their plans. SQLite plans each statement anew and
+/// is not affected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Planning {
+    /// PostgreSQL's own choice.
+    #[default]
+    Server,
+    /// Never read a table whole where an index can serve (`enable_seqscan = off` for the
+    /// session): for a service whose queries are all lookups by key, on tables that can grow a
+    /// hundredfold between two ANALYZEs. A statement is prepared once per connection, and after
+    /// each ANALYZE planned again on the table as it is then; planned on a table of a few pages,
+    /// a lookup by key reads it whole, and keeps doing so for every request until the next
+    /// ANALYZE, however large the table has grown meanwhile (a new deployment's first minute
+    /// under load; docs/benchmarks.md, "A plan kept from a small table"). A table with no index
+    /// that serves the query is still read whole.
+    KeyLookups,
 }
 
 /// Opens a PostgreSQL connection. Every PostgreSQL connection of the services and their tests is
@@ -90,6 +113,10 @@ impl r2d2::ManageConnection for ConnectionManager {
             DatabaseUrl::Postgres(url) => {
                 let mut conn =
                     establish_postgres(url).map_err(diesel::r2d2::Error::ConnectionError)?;
+                if self.planning == Planning::KeyLookups {
+                    conn.batch_execute("SET enable_seqscan = off")
+                        .map_err(diesel::r2d2::Error::QueryError)?;
+                }
                 conn.set_instrumentation(ConnectionWatch::default());
                 Ok(DbConnection::Postgresql(conn))
             }
@@ -177,6 +204,11 @@ impl Instrumentation for ConnectionWatch {
 
 /// Builds the pool. SQLite's parent directory is created so the default works on a fresh checkout.
 pub fn connect(url: &str, pool_size: u32) -> anyhow::Result<Pool> {
+    connect_with(url, pool_size, Planning::default())
+}
+
+/// [`connect`], with the sessions planning as `planning` says.
+pub fn connect_with(url: &str, pool_size: u32, planning: Planning) -> anyhow::Result<Pool> {
     let url = DatabaseUrl::parse(url).map_err(|e| anyhow::anyhow!("DATABASE_URL {e}"))?;
     if let DatabaseUrl::Sqlite(path) = &url {
         if let Some(dir) = std::path::Path::new(path).parent() {
@@ -193,7 +225,7 @@ pub fn connect(url: &str, pool_size: u32) -> anyhow::Result<Pool> {
         .connection_timeout(Duration::from_secs(5))
         // Checkout validates a connection, but pings only one that has been idle (see is_valid).
         .test_on_check_out(true)
-        .build(ConnectionManager::new(url))
+        .build(ConnectionManager::with_planning(url, planning))
         .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
     Ok(pool)
 }
@@ -228,7 +260,16 @@ pub fn migrations_for(conn: &DbConnection) -> EmbeddedMigrations {
 
 /// Connects, migrates, and returns the pool: what each service does at start.
 pub fn connect_and_migrate(url: &str, pool_size: u32) -> anyhow::Result<Pool> {
-    let pool = connect(url, pool_size)?;
+    connect_and_migrate_with(url, pool_size, Planning::default())
+}
+
+/// [`connect_and_migrate`], with the sessions planning as `planning` says.
+pub fn connect_and_migrate_with(
+    url: &str,
+    pool_size: u32,
+    planning: Planning,
+) -> anyhow::Result<Pool> {
+    let pool = connect_with(url, pool_size, planning)?;
     let mut conn = pool.get()?;
     run_migrations(&mut conn)?;
     Ok(pool)
